@@ -1,0 +1,744 @@
+"""Rule-based extraction of condition, symptom-region and factor facts from one document.
+
+Pure functions over (source_id, normalised text) and the vocabularies; the `extract` stage
+does the I/O. The approach, in order:
+
+1. One Aho-Corasick pass over the document finds every vocabulary phrase (regions,
+   symptoms, qualities, factors, ConText cues, lexicon condition names).
+2. Conditions not in the lexicon are found by medical morphology: a noun phrase ending in a
+   head word ("syndrome", "tear", "stenosis") or suffix ("-itis", "-opathy"), with anatomical
+   or cause modifiers before it; bare heads ("bursitis", "arthritis") take their site from a
+   region in the same sentence. Aliases come from "also known as" and parenthesised
+   abbreviations.
+3. Each sentence gets a focus condition: the conditions it names as subject (not those after
+   "due to", "like", "unlike" ...), else the one its anaphora ("this condition", "the cyst")
+   refers to, else the paragraph's or the section heading's.
+4. Symptoms pair with regions in the same clause (else the sentence, else the condition's own
+   region); ConText-style cues mark negated and hedged mentions; qualities attach to pain.
+5. Factor mentions take their kind from the nearest cue (worse with / improves with / due to)
+   or, in a "when to see a doctor" section, become red flags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline import icd
+from pipeline.text import Sentence, safe_lower, split_sentences
+from pipeline.vocab import CATEGORIES, Match, PhraseMatcher, Vocab, norm_phrase, phrase_variants
+
+EXTRACTOR_VERSION = "rules-1"
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d+")
+
+
+# --------------------------------------------------------------------------------------------
+# matcher construction (once per vocabulary)
+
+
+@dataclass
+class Matchers:
+    phrases: PhraseMatcher
+    groups: dict[str, str]
+    head_words: frozenset[str]
+    head_suffixes: tuple[str, ...]
+    needs_modifier: frozenset[str]
+    modifiers: frozenset[str]
+    generic: frozenset[str]
+    strip_leading: frozenset[str]
+    anatomy_words: frozenset[str]
+    red_flag_values: frozenset[str]
+    risk_values: frozenset[str]
+    quality_implied: dict[str, str]
+    needs_site: frozenset[str] = field(default_factory=frozenset)
+    standalone: frozenset[str] = field(default_factory=frozenset)
+    needs_pathology: frozenset[str] = field(default_factory=frozenset)
+    pathology_modifiers: frozenset[str] = field(default_factory=frozenset)
+    merge_prefixes: tuple[str, ...] = ()
+    comma_bounded: frozenset[str] = field(default_factory=frozenset)
+
+
+def build_matchers(vocab: Vocab) -> Matchers:
+    m = PhraseMatcher()
+    groups: dict[str, str] = {}
+    anatomy_words: set[str] = set()
+    for region, spec in vocab.regions.items():
+        for phrase in spec.get("synonyms") or []:
+            m.add(phrase, "region", region)
+            anatomy_words.update(norm_phrase(phrase).split())
+        for phrase in spec.get("anatomy") or []:
+            m.add(phrase, "anatomy", region)
+            anatomy_words.update(norm_phrase(phrase).split())
+    groups["anatomy"] = "region"
+    for symptom, spec in vocab.symptoms.items():
+        for phrase in [symptom.replace("_", " "), *(spec.get("synonyms") or [])]:
+            m.add(phrase, "symptom", symptom)
+    quality_implied: dict[str, str] = {}
+    for quality, spec in vocab.qualities.items():
+        for phrase in spec.get("synonyms") or []:
+            m.add(phrase, "quality", quality)
+            quality_implied[norm_phrase(phrase)] = quality
+    for group_name, kind in (("activities", "f_act"), ("risk_factors", "f_risk"), ("red_flags", "f_red")):
+        for value, phrases in vocab.factor_groups[group_name].items():
+            for phrase in [value.replace("_", " "), *(phrases or [])]:
+                m.add(phrase, kind, value)
+    groups.update({"f_act": "factor", "f_risk": "factor"})
+    ctx = vocab.context
+    for key in ("forward", "backward"):
+        for phrase in ctx["negation"].get(key) or []:
+            m.add(phrase, f"neg_{key}", phrase)
+        for phrase in ctx["hedge"].get(key) or []:
+            m.add(phrase, f"hedge_{key}", phrase)
+    groups.update({"neg_forward": "cue", "neg_backward": "cue", "hedge_forward": "hedge", "hedge_backward": "hedge"})
+    for key in ("aggravating", "relieving", "risk"):
+        for phrase in ctx.get(key) or []:
+            m.add(phrase, f"cue_{key}", key)
+        groups[f"cue_{key}"] = "kindcue"
+    for phrase in ctx.get("red_flag_section") or []:
+        m.add(phrase, "redflag_section", "red_flag")
+    for phrase in ctx.get("secondary_markers") or []:
+        m.add(phrase, "secondary", phrase)
+    for phrase in ctx.get("anaphora") or []:
+        m.add(phrase, "anaphora", phrase)
+    for phrase in ctx.get("region_boundary") or []:
+        m.add(phrase, "boundary", phrase)
+    for phrase in ctx.get("terminators") or []:
+        if phrase.isalpha():
+            m.add(phrase, "terminator", phrase)
+    morph = vocab.morphology
+    for phrase in morph.get("alias_cues") or []:
+        m.add(phrase, "alias_cue", phrase)
+    for cid, entry in vocab.lexicon.items():
+        for phrase in (entry.name, *entry.synonyms):
+            m.add(phrase, "condition", cid)
+    m.build()
+    heads = frozenset(norm_phrase(w) for w in morph.get("head_words") or [])
+    return Matchers(
+        phrases=m,
+        groups=groups,
+        head_words=heads,
+        head_suffixes=tuple(morph.get("head_suffixes") or ()),
+        needs_modifier=frozenset(norm_phrase(w) for w in morph.get("needs_modifier") or []),
+        modifiers=frozenset(norm_phrase(w) for w in morph.get("modifiers") or []),
+        generic=frozenset(v for w in morph.get("generic") or [] for v in phrase_variants(w)),
+        strip_leading=frozenset(norm_phrase(w) for w in morph.get("strip_leading") or []),
+        anatomy_words=frozenset(anatomy_words),
+        red_flag_values=frozenset(vocab.factor_groups["red_flags"]),
+        risk_values=frozenset(vocab.factor_groups["risk_factors"]),
+        quality_implied=quality_implied,
+        needs_site=frozenset(norm_phrase(w) for w in morph.get("needs_site") or []),
+        standalone=frozenset(norm_phrase(w) for w in morph.get("standalone") or []),
+        needs_pathology=frozenset(norm_phrase(w) for w in morph.get("needs_pathology") or []),
+        pathology_modifiers=frozenset(norm_phrase(w) for w in morph.get("pathology_modifiers") or []),
+        merge_prefixes=tuple(norm_phrase(w) for w in morph.get("merge_prefixes") or []),
+        comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# condition identity
+
+
+_PLURAL_HEADS = {"tears": "tear", "strains": "strain", "sprains": "sprain", "cysts": "cyst", "injuries": "injury",
+                 "fractures": "fracture", "discs": "disc", "disks": "disk", "syndromes": "syndrome",
+                 "disorders": "disorder", "lesions": "lesion", "spurs": "spur", "bulges": "bulge",
+                 "herniations": "herniation", "imbalances": "imbalance", "errors": "errors"}
+
+
+def canonical_name(name: str) -> str:
+    """Key form of a condition name: lower-case, no possessive, singular head."""
+    words = norm_phrase(name).replace("'s ", "s ").replace("' ", " ").split()
+    if words:
+        words[-1] = _PLURAL_HEADS.get(words[-1], words[-1])
+    return " ".join(words)
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", canonical_name(name)).strip("_")[:60] or "condition"
+
+
+def display_name(surface: str) -> str:
+    words = surface.strip().split()
+    if not words:
+        return surface
+    if all(w[:1].isupper() for w in words if w.isalpha()) and not any(w.isupper() and len(w) > 1 for w in words):
+        words = [w.lower() if not w.endswith("'s") else w[0] + w[1:] for w in words]
+        # keep eponyms capitalised ("Baker's cyst")
+    words[-1] = _PLURAL_HEADS.get(words[-1].lower(), words[-1]) if words[-1].lower() in _PLURAL_HEADS else words[-1]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+@dataclass
+class ConditionMention:
+    start: int
+    end: int
+    key: str            # lexicon id or canonical name
+    name: str           # display name
+    origin: str         # lexicon | morphology | site
+    primary: bool = True
+
+
+@dataclass
+class DocCondition:
+    condition_id: str
+    name: str
+    category: str
+    icd10: str | None
+    icd10_description: str | None
+    aliases: set[str]
+    origin: str
+    region: str | None
+    confidence: float
+    mentions: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# per-document extraction
+
+
+@dataclass
+class DocResult:
+    conditions: dict[str, DocCondition]
+    facts: list[dict]
+    factors: list[dict]
+
+
+def _fact_id(*parts: object) -> str:
+    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
+
+
+class Extractor:
+    """Extracts facts from documents with one set of vocabularies (reuse across documents)."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.mx = build_matchers(vocab)
+        self._cat_cues = {
+            cat: [norm_phrase(c) for c in spec.get("cues") or []] for cat, spec in vocab.categories.items()
+        }
+        self._strong_cues = {
+            cat: [norm_phrase(c) for c in spec.get("strong_cues") or []] for cat, spec in vocab.categories.items()
+        }
+
+    # ---- category and code -------------------------------------------------------------
+
+    def categorise(self, name: str, context: str = "") -> tuple[str, float]:
+        """Category of an unseen condition by cue stems in its name (x3) and context (x1)."""
+        name_l = " " + norm_phrase(name) + " "
+        ctx_l = " " + norm_phrase(context) + " "
+        scores: dict[str, float] = {}
+        for cat, cues in self._cat_cues.items():
+            s = 0.0
+            for cue in self._strong_cues[cat]:
+                if " " + cue in name_l:
+                    s += 8.0
+            for cue in cues:
+                if " " + cue in name_l:
+                    s += 3.0 + 0.5 * cue.count(" ")
+                if context and " " + cue in ctx_l:
+                    s += 1.0
+            scores[cat] = s
+        best = max(CATEGORIES, key=lambda c: (scores[c], -CATEGORIES.index(c)))
+        total = sum(scores.values())
+        conf = scores[best] / total if total else 0.0
+        return (best if scores[best] > 0 else "biomechanical"), round(min(0.95, 0.4 + 0.5 * conf), 3)
+
+    def condition_home_region(self, name: str) -> str | None:
+        low = safe_lower(name)
+        for mt in self.mx.phrases.find(low, name, self.mx.groups):
+            if mt.kind in ("region", "anatomy"):
+                return mt.value
+        return None
+
+    # ---- condition mentions -------------------------------------------------------------
+
+    def _morph_candidates(self, text: str, s: Sentence, taken: list[tuple[int, int]],
+                          region_matches: list[Match]) -> list[ConditionMention]:
+        """Conditions recognised by morphology in one sentence."""
+        mx = self.mx
+        sent = text[s.start:s.end]
+        # blank out "(ABBR)" inside names so "Iliotibial Band (ITB) Syndrome" reads as one phrase
+        masked = re.sub(r"\s\(([A-Z]{2,6}s?)\)(?=\s+[A-Za-z])", lambda m: " " * len(m.group(0)), sent)
+        words = [(m.start() + s.start, m.end() + s.start, m.group(0)) for m in _WORD.finditer(masked)]
+        out: list[ConditionMention] = []
+        for i, (ws, we, w) in enumerate(words):
+            wl = w.lower()
+            is_head = wl in mx.head_words or (len(wl) > 6 and wl.endswith(mx.head_suffixes))
+            if not is_head:
+                continue
+            if i + 1 < len(words) and words[i + 1][2].lower() in mx.head_words and text[we:words[i + 1][0]].strip() == "":
+                continue  # the phrase goes on ("tendinitis syndrome", "disc herniation")
+            j = i
+            while j > 0 and i - j < int(self.vocab.morphology.get("max_modifiers", 4)):
+                ps, pe, pw = words[j - 1]
+                gap = text[pe:words[j][0]]
+                if gap.strip() not in ("", "-", "/"):
+                    break
+                pl = pw.lower()
+                if pl in mx.strip_leading and pl not in mx.modifiers:
+                    break
+                title_word = pw[0].isupper() and not pw.isupper() and ps != s.start and text[max(s.start, ps - 2):ps].strip() not in (":", ".", "-")
+                if pl in mx.modifiers or pl in mx.anatomy_words or title_word \
+                        or pl.endswith(mx.head_suffixes) or pl in ("pain", "stress", "band", "tunnel"):
+                    j -= 1
+                    continue
+                break
+            while j < i and words[j][2].lower() in mx.strip_leading:
+                j += 1
+            start, end = words[j][0], we
+            if any(a < end and start < b for a, b in taken):
+                continue
+            phrase = re.sub(r"\s*\([^)]*\)", "", text[start:end])
+            if wl in mx.needs_pathology and not any(x[2].lower() in mx.pathology_modifiers for x in words[j:i]):
+                continue
+            key = canonical_name(phrase)
+            n_mods = i - j
+            if key in mx.generic or norm_phrase(phrase) in mx.generic:
+                continue
+            if n_mods == 0:
+                if wl in mx.needs_site:
+                    site = self._site_for(text, s, start, end, region_matches, taken)
+                    if site is None:
+                        continue
+                    phrase = f"{site} {wl}"
+                    key = canonical_name(phrase)
+                    if key not in mx.generic:
+                        out.append(ConditionMention(start, end, key, display_name(phrase), "site"))
+                    continue
+                if wl in mx.head_words and wl not in mx.standalone:
+                    continue
+                if len(wl) < 8:
+                    continue
+            # the head word itself must not be a plain anatomy word ("knee" alone)
+            if n_mods == 0 and wl in mx.anatomy_words:
+                continue
+            mods = [x[2].lower() for x in words[j:i]]
+            if wl in mx.needs_modifier and not any(md in mx.modifiers or md in mx.anatomy_words for md in mods):
+                continue
+            if all(md in mx.anatomy_words or md in ("pain",) for md in mods) and wl in ("pain",):
+                continue
+            out.append(ConditionMention(start, end, key, display_name(re.sub(r"\s+", " ", phrase)), "morphology"))
+        return out
+
+    def _site_for(self, text: str, s: Sentence, start: int, end: int, regions: list[Match],
+                  taken: list[tuple[int, int]]) -> str | None:
+        """A site word for a bare head ("bursitis" -> "popliteal bursitis"), from the nearest
+        region mention in the sentence, preferring "of the X" / "in the X" after the head."""
+        cands = [r for r in regions if s.start <= r.start < s.end and not (r.start >= start and r.end <= end)
+                 and not any(a <= r.start < b for a, b in taken)]
+        if not cands:
+            return None
+        after = [r for r in cands if r.start >= end and r.start - end <= 30]
+        pick = after[0] if after else min(cands, key=lambda r: abs(r.start - start))
+        surface = pick.surface.lower()
+        if pick.kind == "region" and " " not in surface and surface.endswith(("al", "ar", "ic")):
+            return surface
+        coarse = self.vocab.region_coarse.get(pick.value, pick.value)
+        if coarse in ("leg",):
+            return None
+        return coarse.replace("_", " ")
+
+    # ---- main -----------------------------------------------------------------------------
+
+    def extract(self, source_id: str, text: str) -> DocResult:
+        mx = self.mx
+        vocab = self.vocab
+        low = safe_lower(text)
+        sentences = split_sentences(text)
+        matches = mx.phrases.find(low, text, mx.groups)
+        starts = [s.start for s in sentences]
+
+        def sent_index(pos: int) -> int:
+            return bisect_right(starts, pos) - 1
+
+        per_sent: list[list[Match]] = [[] for _ in sentences]
+        for mt in matches:
+            k = sent_index(mt.start)
+            if k >= 0 and mt.end <= sentences[k].end:
+                per_sent[k].append(mt)
+
+        # ---- 1. condition mentions per sentence, aliases
+        conditions: dict[str, DocCondition] = {}
+        alias_to: dict[str, str] = {}  # canonical alias -> condition key
+        sent_mentions: list[list[ConditionMention]] = []
+        for k, s in enumerate(sentences):
+            ms = per_sent[k]
+            lex = [ConditionMention(m.start, m.end, m.value, vocab.lexicon[m.value].name, "lexicon")
+                   for m in ms if m.kind == "condition"]
+            taken = [(c.start, c.end) for c in lex]
+            regions = [m for m in ms if m.kind in ("region", "anatomy")]
+            morph = self._morph_candidates(text, s, taken, regions)
+            mentions = sorted(lex + morph, key=lambda c: c.start)
+            mentions = [alias_resolve(c, alias_to) for c in mentions]
+            sent_mentions.append(mentions)
+            self._learn_aliases(text, s, ms, mentions, alias_to)
+
+        # resolve mentions to doc conditions (after aliases are known)
+        for k, mentions in enumerate(sent_mentions):
+            sent_mentions[k] = [alias_resolve(c, alias_to) for c in mentions]
+            for c in sent_mentions[k]:
+                self._register(conditions, c, text[sentences[k].start:sentences[k].end])
+        for alias, key in alias_to.items():
+            if key in conditions:
+                conditions[key].aliases.add(alias)
+        self._merge_prefixed(conditions, sent_mentions)
+
+        # ---- 2. focus per sentence
+        facts: list[dict] = []
+        factors: list[dict] = []
+        section_focus: list[str] = []
+        para_focus: list[str] = []
+        last_focus: list[str] = []
+        last_para = -1
+        in_red_section = False
+        doc_red_flags: list[tuple[int, Match]] = []
+        for k, s in enumerate(sentences):
+            ms = per_sent[k]
+            mentions = sent_mentions[k]
+            sent_text = text[s.start:s.end]
+            if s.heading:
+                heads = [c.key for c in mentions if c.primary]
+                section_focus = list(dict.fromkeys(self._primary(ms, mentions, s)))
+                para_focus = list(section_focus)
+                last_focus = list(section_focus)
+                last_para = s.paragraph
+                in_red_section = any(m.kind == "redflag_section" for m in ms)
+                if heads:
+                    in_red_section = False
+                continue
+            new_para = s.paragraph != last_para
+            last_para = s.paragraph
+            primary = self._primary(ms, mentions, s)
+            anaphoric = any(m.kind == "anaphora" and m.start - s.start <= 40 for m in ms)
+            if s.label_end:
+                label_conds = [c.key for c in mentions if c.end <= s.label_end]
+                if label_conds:
+                    primary = label_conds
+                    para_focus = label_conds
+                elif not primary:
+                    para_focus = list(section_focus) or para_focus
+            if primary:
+                focus = primary
+            elif anaphoric and (last_focus or para_focus):
+                focus = last_focus if new_para and last_focus else (para_focus or last_focus)
+            elif not new_para and para_focus:
+                focus = para_focus
+            elif section_focus:
+                focus = section_focus
+            else:
+                focus = []
+            if new_para and not primary and not anaphoric and not s.label_end:
+                focus = list(section_focus)
+            para_focus = focus or para_focus if not new_para else focus
+            if focus:
+                last_focus = focus
+            red_here = in_red_section or any(m.kind == "redflag_section" for m in ms)
+            if not focus:
+                if red_here:
+                    doc_red_flags.extend((k, m) for m in ms if m.kind == "f_red")
+                continue
+            cond_spans = [(c.start, c.end) for c in mentions]
+            inherited = not primary
+            for key in focus:
+                cid = conditions[key].condition_id
+                if not red_here:
+                    facts.extend(self._symptom_facts(source_id, key, s, sent_text, ms, cond_spans, conditions,
+                                                     inherited))
+                factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, cond_spans, red_here, inherited))
+        # document-level red flags: attach to every condition of the document, marked as such
+        for k, mt in doc_red_flags:
+            s = sentences[k]
+            for cond in conditions.values():
+                if cond.mentions == 0:
+                    continue
+                factors.append(self._factor_row(source_id, cond.condition_id, s, text[s.start:s.end], "red_flag", mt.value,
+                                                False, False, "rule:red_flag_section", 0.5, "document"))
+        facts = _dedupe(facts)
+        factors = _dedupe(factors)
+        return DocResult(conditions=conditions, facts=facts, factors=factors)
+
+    def _merge_prefixed(self, conditions: dict[str, DocCondition], sent_mentions: list[list[ConditionMention]]) -> None:
+        """Fold "ruptured Baker's cyst" into "Baker's cyst" when both are in the document."""
+        by_canon = {canonical_name(c.name): k for k, c in conditions.items()}
+        by_canon.update({a: k for k, c in conditions.items() for a in c.aliases})
+        remap: dict[str, str] = {}
+        for key, cond in conditions.items():
+            if cond.origin == "lexicon":
+                continue
+            words = canonical_name(cond.name).split()
+            while len(words) > 1 and words[0] in self.mx.merge_prefixes:
+                words = words[1:]
+                target = by_canon.get(" ".join(words))
+                if target and target != key:
+                    remap[key] = target
+                    break
+        for old, new in remap.items():
+            gone = conditions.pop(old)
+            conditions[new].aliases.add(canonical_name(gone.name))
+            conditions[new].mentions += gone.mentions
+        for mentions in sent_mentions:
+            for c in mentions:
+                c.key = remap.get(c.key, c.key)
+
+    def _primary(self, ms: list[Match], mentions: list[ConditionMention], s: Sentence) -> list[str]:
+        """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
+        markers = [m for m in ms if m.kind in ("secondary",)]
+        neg = [m for m in ms if m.kind == "neg_forward" and m.value in ("unlike", "rather than", "instead of")]
+        out = []
+        for c in mentions:
+            before = [m for m in markers + neg if m.end <= c.start]
+            if before:
+                continue
+            out.append(c.key)
+        if not out and mentions and s.heading:
+            out = [c.key for c in mentions]
+        return list(dict.fromkeys(out))
+
+    def _learn_aliases(self, text: str, s: Sentence, ms: list[Match], mentions: list[ConditionMention],
+                       alias_to: dict[str, str]) -> None:
+        if not mentions:
+            return
+        sent = text[s.start:s.end]
+        # parenthesised abbreviation right after a condition: "Patellofemoral Pain Syndrome (PFPS)"
+        for c in mentions:
+            rest = text[c.end:s.end]
+            m = re.match(r"\s*\(([A-Z][A-Za-z]{1,7})\)", rest)
+            if m and m.group(1).upper() == m.group(1):
+                alias_to.setdefault(m.group(1).lower(), c.key)
+            inner = re.search(r"\(([A-Z]{2,6})\)\s+(\w+)", text[c.start:c.end + 2])
+            if inner:
+                alias_to.setdefault(f"{inner.group(1)} {inner.group(2)}".lower(), c.key)
+        # "X, also known as Y" / "X, also called Y": Y is the same condition as X
+        for cue in (m for m in ms if m.kind == "alias_cue"):
+            before = [c for c in mentions if c.end <= cue.start and cue.start - c.end <= 6]
+            after = [c for c in mentions if c.start >= cue.end and c.start - cue.end <= 6]
+            if before and after and before[-1].key != after[0].key:
+                alias_to.setdefault(canonical_name(text[after[0].start:after[0].end]), before[-1].key)
+                if after[0].origin != "lexicon":
+                    after[0].key = before[-1].key
+        _ = sent
+
+    def _register(self, conditions: dict[str, DocCondition], c: ConditionMention, sentence: str) -> None:
+        cond = conditions.get(c.key)
+        if cond is None:
+            if c.origin == "lexicon":
+                e = self.vocab.lexicon[c.key]
+                desc = icd.describe(e.icd10) if e.icd10 else None
+                cond = DocCondition(e.id, e.name, e.category, e.icd10, desc, set(), "lexicon", e.region, 0.95)
+            else:
+                cat, conf = self.categorise(c.name, sentence)
+                hit = icd.lookup(c.name)
+                cid = slugify(c.name)
+                cond = DocCondition(cid, c.name, cat, hit[0] if hit else None, hit[1] if hit else None, set(),
+                                    c.origin, self.condition_home_region(c.name), conf)
+            conditions[c.key] = cond
+        cond.mentions += 1
+        surface = canonical_name(c.name)
+        if surface != canonical_name(cond.name):
+            cond.aliases.add(surface)
+
+    # ---- facts ------------------------------------------------------------------------------
+
+    def _clauses(self, s: Sentence, ms: list[Match]) -> list[tuple[int, int]]:
+        cuts = [s.start]
+        for m in ms:
+            if m.kind == "terminator" or (m.kind == "boundary"):
+                cuts.append(m.start)
+        cuts.append(s.end)
+        cuts = sorted(set(cuts))
+        return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+    def _scope(self, s: Sentence, sent_text: str, ms: list[Match], pos: int, kinds: tuple[str, str]) -> bool:
+        """Is `pos` in the scope of a forward cue of kinds[0] or a backward cue of kinds[1]?"""
+        for m in ms:
+            if m.kind == kinds[0] and m.end <= pos:
+                between = [t for t in ms if t.kind == "terminator" and m.end <= t.start < pos]
+                if between:
+                    continue
+                if m.value in self.mx.comma_bounded or m.value in ("unlike",):
+                    if "," in sent_text[m.end - s.start:pos - s.start]:
+                        continue
+                if kinds[0] == "neg_forward" and pos - m.end > 80:
+                    continue
+                return True
+            if m.kind == kinds[1] and m.start >= pos:
+                between = [t for t in ms if t.kind == "terminator" and pos <= t.start < m.start]
+                if not between:
+                    return True
+        return False
+
+    def _symptom_facts(self, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
+                       cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
+                       inherited: bool) -> list[dict]:
+        def outside(m: Match) -> bool:
+            return not any(a <= m.start and m.end <= b for a, b in cond_spans)
+
+        syms = [m for m in ms if m.kind == "symptom" and outside(m)]
+        if not any(m.value == "pain" for m in syms):
+            quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
+            if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
+                q = quals0[0]
+                syms.append(Match(q.start, q.end, "symptom", "pain", q.surface))
+        if not syms:
+            return []
+        regs = [m for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end]
+        quals = [m for m in ms if m.kind == "quality" and outside(m)]
+        bounds = [m for m in ms if m.kind == "boundary"]
+        clauses = self._clauses(s, ms)
+        cond = conditions[cid]
+        cid = cond.condition_id
+        out = []
+        for sym in syms:
+            cl = next(((a, b) for a, b in clauses if a <= sym.start < b), (s.start, s.end))
+            rs = [r for r in regs if cl[0] <= r.start < cl[1] and not _bounded(r, bounds)]
+            if not rs:
+                rs = [r for r in regs if not _bounded(r, bounds) and not any(b.start < r.start and b.start > sym.start for b in bounds)]
+            region_values = list(dict.fromkeys(r.value for r in rs))
+            region_src = "sentence"
+            if not region_values:
+                if cond.region:
+                    region_values = [cond.region]
+                    region_src = "condition"
+                else:
+                    continue
+            neg = self._scope(s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
+            hedged = self._scope(s, sent_text, ms, sym.start, ("hedge_forward", "hedge_backward"))
+            q_values: list[tuple[str | None, bool]] = [(None, neg)]
+            if sym.value == "pain":
+                implied = self.mx.quality_implied.get(norm_phrase(sym.surface))
+                qs = [q for q in quals if cl[0] <= q.start < cl[1] and q.start != sym.start] or \
+                     [q for q in quals if abs(q.start - sym.start) < 60 and q.start != sym.start]
+                q_values = [(q.value, neg) for q in qs
+                            if self._scope(s, sent_text, ms, q.start, ("neg_forward", "neg_backward")) == neg]
+                if implied and implied not in [q for q, _ in q_values]:
+                    q_values.append((implied, neg))
+                if not q_values:
+                    q_values = [(None, neg)]
+            conf = 0.9 if not hedged else 0.75
+            if inherited:
+                conf -= 0.15
+            if region_src == "condition":
+                conf -= 0.2
+            rule = "rule:sentence" if not inherited else "rule:discourse"
+            for region in region_values:
+                for quality, qneg in q_values:
+                    out.append(self._fact_row(source_id, cid, s, sent_text, sym.value, region, quality, qneg, hedged,
+                                              f"{rule}/{region_src}", round(conf, 3)))
+        # explicit boundaries: "stops above the knee" -> pain not in the knee
+        for b in bounds:
+            after = [r for r in regs if r.start >= b.end and r.start - b.end < 25]
+            if after and any(sm.value == "pain" for sm in syms):
+                out.append(self._fact_row(source_id, cid, s, sent_text, "pain", after[0].value, None, True, False,
+                                          "rule:boundary", 0.8))
+        return out
+
+    def _fact_row(self, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
+                  quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float) -> dict:
+        return {
+            "fact_id": _fact_id(source_id, cid, symptom, region, quality, negated, s.start),
+            "source_id": source_id,
+            "condition_id": cid,
+            "symptom": symptom,
+            "region": region,
+            "region_coarse": self.vocab.region_coarse[region],
+            "quality": quality,
+            "negated": bool(negated),
+            "hedged": bool(hedged),
+            "evidence": sent_text,
+            "char_start": s.start,
+            "char_end": s.end,
+            "extractor": f"{EXTRACTOR_VERSION}:{extractor}",
+            "confidence": max(0.05, min(1.0, confidence)),
+        }
+
+    def _factor_facts(self, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
+                      cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool) -> list[dict]:
+        out = []
+        cues = [m for m in ms if m.kind.startswith("cue_")]
+        for f in (m for m in ms if m.kind in ("f_act", "f_risk", "f_red")):
+            if any(a <= f.start and f.end <= b for a, b in cond_spans):
+                continue
+            before = [c for c in cues if c.end <= f.start and not any(
+                t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]
+            cue = before[-1] if before else None
+            if cue is None:
+                after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12]
+                cue = after[0] if after else None
+            kind: str | None
+            if f.kind == "f_red":
+                if red_here:
+                    kind = "red_flag"
+                elif cue is not None and cue.value == "risk" and f.value not in ("fever", "chills"):
+                    kind = None
+                else:
+                    kind = None
+            elif cue is not None:
+                kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue.value]
+                if kind == "risk_factor" and f.kind == "f_act" and f.value not in ("running", "cycling", "jumping",
+                                                                                   "squatting", "lifting", "uphill",
+                                                                                   "kneeling", "activity", "sitting"):
+                    kind = None
+                if kind in ("aggravating", "relieving") and f.kind == "f_risk":
+                    kind = "risk_factor"
+            elif f.kind == "f_risk" and f.value not in ("prior_injury", "arthritis", "age"):
+                kind = "risk_factor"
+            else:
+                kind = None
+            if kind is None:
+                continue
+            neg = self._scope(s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
+            hedged = self._scope(s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
+            conf = (0.85 if cue is not None else 0.65) - (0.15 if inherited else 0.0)
+            out.append(self._factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged,
+                                        f"rule:{'cue' if cue else 'vocab'}", round(conf, 3), "sentence"))
+        return out
+
+    def _factor_row(self, source_id: str, cid: str, s: Sentence, sent_text: str, kind: str, value: str,
+                    negated: bool, hedged: bool, extractor: str, confidence: float, scope: str) -> dict:
+        return {
+            "fact_id": _fact_id(source_id, cid, kind, value, negated, s.start, scope),
+            "source_id": source_id,
+            "condition_id": cid,
+            "kind": kind,
+            "factor": value,
+            "negated": bool(negated),
+            "hedged": bool(hedged),
+            "scope": scope,
+            "evidence": sent_text,
+            "char_start": s.start,
+            "char_end": s.end,
+            "extractor": f"{EXTRACTOR_VERSION}:{extractor}",
+            "confidence": max(0.05, min(1.0, confidence)),
+        }
+
+
+def _bounded(r: Match, bounds: list[Match]) -> bool:
+    return any(b.end <= r.start and r.start - b.end < 25 for b in bounds)
+
+
+def alias_resolve(c: ConditionMention, alias_to: dict[str, str]) -> ConditionMention:
+    target = alias_to.get(c.key) or alias_to.get(canonical_name(c.name))
+    if target and target != c.key:
+        c.key = target
+    return c
+
+
+def _dedupe(rows: list[dict]) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for r in rows:
+        prev = seen.get(r["fact_id"])
+        if prev is None or r["confidence"] > prev["confidence"]:
+            seen[r["fact_id"]] = r
+    return list(seen.values())
+
+
+@lru_cache(maxsize=2)
+def cached_extractor(root: str | None = None) -> Extractor:
+    from pipeline.vocab import cached_vocab
+
+    return Extractor(cached_vocab(root))
