@@ -19,3 +19,10 @@ class ValidationFailed(SymcauseError):
     """A table broke its schema or expectations. Exit code 2 (bad data in)."""
 
     exit_code = 2
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr (skipped sources and other non-fatal problems)."""
+    import sys
+
+    print(f"symcause: warning: {message}", file=sys.stderr)

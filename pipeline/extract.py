@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from collections import Counter
@@ -18,13 +17,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import find_project_root
-from pipeline.errors import BadInputError
+from pipeline.errors import BadInputError, warn
 from pipeline.extraction import DocCondition, Extractor, cached_extractor
 from pipeline.io import write_json, write_parquet
 from pipeline.schemas import column_order, validate_table
 from pipeline.text import SUPPORTED_SUFFIXES, SkipSource, read_article, sha256_text
-
-log = logging.getLogger("symcause.extract")
 
 TABLES = ("sources", "conditions", "facts", "factors")
 
@@ -102,13 +99,13 @@ def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | Non
         try:
             title, text = read_article(path, max_bytes)
         except SkipSource as exc:
-            log.warning("skipped %s", exc)
+            warn(f"skipped {exc}")
             report.skipped.append({"path": shown, "reason": str(exc)})
             continue
         digest = sha256_text(text)
         source_id = digest[:12]
         if source_id in seen:
-            log.warning("%s: same text as %s, counted once", shown, seen[source_id])
+            warn(f"{shown}: same text as {seen[source_id]}, counted once")
             report.duplicates.append({"path": shown, "same_as": seen[source_id]})
             continue
         seen[source_id] = shown

@@ -59,6 +59,7 @@ class Matchers:
     needs_pathology: frozenset[str] = field(default_factory=frozenset)
     pathology_modifiers: frozenset[str] = field(default_factory=frozenset)
     merge_prefixes: tuple[str, ...] = ()
+    latin_suffixes: tuple[str, ...] = ()
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -135,6 +136,7 @@ def build_matchers(vocab: Vocab) -> Matchers:
         needs_pathology=frozenset(norm_phrase(w) for w in morph.get("needs_pathology") or []),
         pathology_modifiers=frozenset(norm_phrase(w) for w in morph.get("pathology_modifiers") or []),
         merge_prefixes=tuple(norm_phrase(w) for w in morph.get("merge_prefixes") or []),
+        latin_suffixes=tuple(norm_phrase(w) for w in morph.get("latin_suffixes") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
     )
 
@@ -291,6 +293,9 @@ class Extractor:
             while j < i and words[j][2].lower() in mx.strip_leading:
                 j += 1
             start, end = words[j][0], we
+            if i + 1 < len(words) and words[i + 1][2].lower().endswith(mx.latin_suffixes) \
+                    and text[we:words[i + 1][0]] == " " and len(words[i + 1][2]) > 5:
+                end = words[i + 1][1]
             if any(a < end and start < b for a, b in taken):
                 continue
             phrase = re.sub(r"\s*\([^)]*\)", "", text[start:end])

@@ -1,0 +1,85 @@
+"""`make bench`: throughput figures written to reports/benchmark.json and reports/benchmark.md.
+
+Figures, not pass/fail timings. Extraction runs on one core over a corpus of at least
+`bench.corpus_mb` MB built by repeating the bundled sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__, find_project_root
+from pipeline.extract import collect_paths
+from pipeline.extraction import cached_extractor
+from pipeline.io import write_json, write_text
+from pipeline.text import read_article
+
+
+def bench_extraction(sources: Path, corpus_mb: float, repeats: int) -> dict[str, Any]:
+    docs = [read_article(p, 50_000_000)[1] for p in collect_paths([sources])]
+    if not docs:
+        raise SystemExit(f"{sources}: no articles to benchmark on")
+    corpus: list[str] = []
+    size = 0
+    while size < corpus_mb * 1_000_000:
+        for d in docs:
+            corpus.append(d)
+            size += len(d.encode("utf-8"))
+    words = sum(len(d.split()) for d in corpus)
+    ex = cached_extractor()
+    ex.extract("warmup", docs[0])  # matcher build and ICD index load are start-up costs, not throughput
+    times = []
+    n_facts = 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        n_facts = 0
+        for i, d in enumerate(corpus):
+            n_facts += len(ex.extract(f"doc{i:06d}", d).facts)
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    return {"corpus_bytes": size, "documents": len(corpus), "words": words, "repeats": repeats,
+            "seconds_best": round(best, 3), "seconds_median": round(statistics.median(times), 3),
+            "words_per_second": round(words / best), "mb_per_second": round(size / best / 1e6, 3),
+            "facts": n_facts}
+
+
+def render_md(results: dict[str, Any]) -> str:
+    e = results["extraction"]
+    lines = [
+        "# symcause benchmark", "",
+        f"symcause {results['version']} on {results['machine']}, Python {results['python']}", "",
+        "| figure | value |", "|---|---|",
+        f"| extraction throughput (one core) | {e['words_per_second']:,} words/s ({e['mb_per_second']} MB/s) |",
+        f"| extraction corpus | {e['corpus_bytes']:,} bytes, {e['documents']} documents, {e['words']:,} words |",
+        f"| extraction time (best of {e['repeats']}) | {e['seconds_best']} s |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.params import load_params
+
+    ap = argparse.ArgumentParser(prog="python -m pipeline.bench", description="Benchmarks -> reports/benchmark.*")
+    ap.add_argument("--out", default="reports", help="folder for benchmark.json and benchmark.md")
+    args = ap.parse_args(argv)
+    root = find_project_root()
+    prm = load_params()
+    results = {
+        "version": __version__, "python": platform.python_version(), "machine": f"{platform.machine()} {platform.system()}",
+        "extraction": bench_extraction(root / prm.extract.sources, prm.bench.corpus_mb, prm.bench.repeats),
+    }
+    out = root / args.out
+    write_json(out / "benchmark.json", results)
+    write_text(out / "benchmark.md", render_md(results))
+    print(render_md(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

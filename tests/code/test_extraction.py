@@ -1,0 +1,119 @@
+"""Behaviour of the rule extractor on small texts written for the test (no seed conditions)."""
+from __future__ import annotations
+
+import pytest
+
+
+def run(extractor, text):
+    r = extractor.extract("t" * 12, text)
+    return r, {c.condition_id: c for c in r.conditions.values()}
+
+
+def pairs(result, negated=False):
+    return {(f["condition_id"], f["symptom"], f["region"]) for f in result.facts if f["negated"] == negated}
+
+
+def test_unseen_condition_by_morphology_gets_category_and_code(extractor):
+    text = ("Tarsal Tunnel Syndrome\n\nThis condition causes burning pain and tingling in the sole of the foot. "
+            "Symptoms are worse with standing and improve with rest.")
+    r, conds = run(extractor, text)
+    (cid,) = [c for c in conds if "tarsal" in c]
+    assert conds[cid].category == "peripheral_nerve"
+    assert conds[cid].icd10 and conds[cid].icd10.startswith("G57.5")
+    assert (cid, "pain", "foot") in pairs(r)
+    assert (cid, "tingling", "foot") in pairs(r)
+    qualities = {f["quality"] for f in r.facts if f["symptom"] == "pain"}
+    assert "burning" in qualities
+    kinds = {(f["kind"], f["factor"]) for f in r.factors}
+    assert ("aggravating", "standing") in kinds and ("relieving", "rest") in kinds
+
+
+def test_alias_is_merged_into_one_condition(extractor):
+    text = "A Baker's cyst, also known as a popliteal cyst, causes fullness behind the knee."
+    r, conds = run(extractor, text)
+    baker = [c for c in conds.values() if "baker" in c.name.lower()]
+    assert len(baker) == 1
+    assert any("popliteal cyst" in a for a in baker[0].aliases)
+    assert not [c for c in conds.values() if c.name.lower().startswith("popliteal cyst")]
+
+
+def test_parenthesised_abbreviation_becomes_an_alias(extractor):
+    text = "Sacroiliac Joint Dysfunction (SIJD) can cause pain in the buttock. SIJD is worse when standing."
+    r, conds = run(extractor, text)
+    (c,) = [c for c in conds.values() if "sacroiliac" in c.name.lower()]
+    assert "sijd" in c.aliases
+
+
+def test_negation_and_boundary_are_marked(extractor):
+    text = ("Piriformis syndrome causes buttock pain that stops above the knee. "
+            "Piriformis syndrome does not cause numbness in the foot.")
+    r, conds = run(extractor, text)
+    cid = next(c for c in conds if "piriformis" in c)
+    assert (cid, "pain", "buttock") in pairs(r)
+    assert (cid, "pain", "knee") in pairs(r, negated=True)
+    assert (cid, "pain", "knee") not in pairs(r)
+    assert (cid, "numbness", "foot") in pairs(r, negated=True)
+
+
+def test_hedged_statements_are_flagged_not_negated(extractor):
+    r, conds = run(extractor, "Spinal stenosis may cause weakness in the legs.")
+    (fact,) = [f for f in r.facts if f["symptom"] == "weakness"]
+    assert fact["hedged"] and not fact["negated"]
+    assert fact["confidence"] < 0.9
+
+
+def test_secondary_conditions_do_not_take_the_facts(extractor):
+    text = "A popliteal cyst often develops as a result of a meniscus tear and causes swelling in the calf."
+    r, conds = run(extractor, text)
+    owners = {f["condition_id"] for f in r.facts}
+    assert len(owners) == 1 and "menisc" not in next(iter(owners))
+    assert any("menisc" in c for c in conds)  # still recorded as a condition of the document
+
+
+def test_anaphora_carries_the_condition_into_the_next_paragraph(extractor):
+    text = ("Meralgia paresthetica is a nerve problem of the outer thigh.\n\n"
+            "This condition causes burning and numbness on the outside of the thigh, worse with tight belts.")
+    r, conds = run(extractor, text)
+    (cid,) = [c for c in conds if "meralgia" in c]
+    assert conds[cid].category == "peripheral_nerve"
+    assert (cid, "numbness", "thigh_outer") in pairs(r)
+    assert ("aggravating", "tight_clothing") in {(f["kind"], f["factor"]) for f in r.factors}
+
+
+def test_bare_head_takes_its_site_from_the_sentence(extractor):
+    r, conds = run(extractor, "Bursitis at the back of the knee creates swelling.")
+    assert any(c.name.lower() in ("popliteal bursitis", "knee bursitis") for c in conds.values())
+
+
+def test_red_flag_section_records_red_flags(extractor):
+    text = ("Spinal stenosis causes leg pain when walking.\n\nWhen to See a Doctor\n\n"
+            "Seek care for loss of bladder or bowel control or a fever.")
+    r, conds = run(extractor, text)
+    flags = {(f["kind"], f["factor"], f["scope"]) for f in r.factors}
+    assert ("red_flag", "bowel_bladder_loss", "document") in flags
+    assert ("red_flag", "fever", "document") in flags
+
+
+def test_generic_phrases_are_not_conditions(extractor):
+    r, conds = run(extractor, "Referred pain and nerve compression are common. A diagnosis needs an exam.")
+    assert conds == {}
+
+
+@pytest.mark.parametrize("name, category", [
+    ("lumbar facet syndrome", "spinal"),
+    ("hip labral tear", "hip_joint"),
+    ("medial meniscus tear", "knee_joint"),
+    ("gluteal tendinopathy", "soft_tissue"),
+    ("saphenous nerve entrapment", "peripheral_nerve"),
+    ("leg length discrepancy", "biomechanical"),
+])
+def test_category_cues_for_unseen_names(extractor, name, category):
+    assert extractor.categorise(name)[0] == category
+
+
+def test_offsets_point_at_the_evidence(extractor):
+    text = "Iliotibial Band (ITB) Syndrome\n\nITB syndrome causes sharp pain on the outside of the knee in runners."
+    r, _ = run(extractor, text)
+    assert r.facts
+    for f in r.facts + r.factors:
+        assert text[f["char_start"]:f["char_end"]] == f["evidence"]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def extractor():
+    from pipeline.extraction import cached_extractor
+
+    return cached_extractor()
+
+
+@pytest.fixture(scope="session")
+def seed_tables(tmp_path_factory):
+    """The real extract stage run on the bundled sources, into a temporary folder."""
+    from pipeline.extract import run_extract
+    from pipeline.validate import read_tables
+
+    out = tmp_path_factory.mktemp("facts")
+    run_extract([ROOT / "data" / "sources"], out, max_bytes=2_000_000, strict=True, progress=False)
+    return out, read_tables(out)

@@ -1,0 +1,93 @@
+"""Schemas and expectations on the real extract output for the bundled sources."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import ValidationFailed
+from pipeline.schemas import check_integrity, validate_table
+from pipeline.validate import run_validate
+from pipeline.vocab import CATEGORIES
+
+
+def test_tables_pass_their_schemas_and_integrity(seed_tables):
+    _, t = seed_tables
+    for name in ("sources", "conditions", "facts", "factors"):
+        validate_table(name, t[name])
+    assert check_integrity(t).empty
+
+
+def test_seed_targets(seed_tables):
+    _, t = seed_tables
+    assert len(t["sources"]) == 5
+    assert len(t["conditions"]) >= 25
+    assert set(t["conditions"].category) == set(CATEGORIES)
+    assert len(t["facts"]) >= 100
+    assert t["facts"].groupby("condition_id").size().median() >= 2
+
+
+def test_evidence_offsets_and_sentences(seed_tables):
+    _, t = seed_tables
+    text = t["sources"].set_index("source_id").text
+    for table in ("facts", "factors"):
+        for r in t[table].itertuples():
+            assert text[r.source_id][r.char_start:r.char_end] == r.evidence
+            assert "\n" not in r.evidence  # a heading never merges into the next sentence
+
+
+def test_known_facts_from_the_seeds(seed_tables):
+    _, t = seed_tables
+    f = t["facts"]
+    conds = t["conditions"].set_index("condition_id")
+    piri = [c for c in conds.index if "piriformis" in c]
+    assert piri and conds.loc[piri[0], "category"] == "peripheral_nerve"
+    pf = f[f.condition_id == piri[0]]
+    assert ((pf.symptom == "pain") & (pf.region == "buttock") & ~pf.negated).any()
+    assert ((pf.region_coarse == "knee") & pf.negated).any()  # "stops above the knee"
+    stenosis = [c for c in conds.index if "stenosis" in c]
+    fx = t["factors"]
+    sf = fx[fx.condition_id.isin(stenosis)]
+    assert {("aggravating", "standing"), ("aggravating", "walking")} <= set(zip(sf.kind, sf.factor))
+    assert ("relieving", "sitting") in set(zip(sf.kind, sf.factor))
+
+
+def test_validation_stage_passes_and_writes_data_docs(seed_tables, tmp_path):
+    out, _ = seed_tables
+    summary = run_validate(out, tmp_path / "val")
+    assert summary["success"] and summary["n_failed_expectations"] == 0
+    assert (tmp_path / "val" / "data_docs" / "index.html").is_file()
+    assert json.loads((tmp_path / "val" / "summary.json").read_text())["rows"]["facts"] >= 100
+
+
+def test_validation_fails_with_failure_cases_on_bad_tables(seed_tables, tmp_path):
+    out, t = seed_tables
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name, df in t.items():
+        df = df.copy()
+        if name == "facts":
+            df.loc[0, "region"] = "elbow"
+            df.loc[1, "char_start"] = df.loc[1, "char_start"] + 1
+        df.to_parquet(bad / f"{name}.parquet", index=False)
+    with pytest.raises(ValidationFailed, match="validation failed"):
+        run_validate(bad, tmp_path / "val")
+    cases = pd.read_csv(tmp_path / "val" / "failures_schema_facts.csv")
+    assert "elbow" in set(cases.failure_case.astype(str))
+    integrity = pd.read_csv(tmp_path / "val" / "failures_integrity.csv")
+    assert "evidence_offsets" in set(integrity["check"])
+
+
+def test_table_level_expectation_failure_is_reported(seed_tables, tmp_path):
+    _, t = seed_tables
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name, df in t.items():
+        if name == "conditions":
+            df = df.assign(category="spinal")
+        df.to_parquet(bad / f"{name}.parquet", index=False)
+    with pytest.raises(ValidationFailed):
+        run_validate(bad, tmp_path / "val")
+    failed = pd.read_csv(tmp_path / "val" / "failures_expectations.csv")
+    assert "expect_column_distinct_values_to_contain_set" in set(failed.expectation)
