@@ -60,6 +60,8 @@ class Matchers:
     pathology_modifiers: frozenset[str] = field(default_factory=frozenset)
     merge_prefixes: tuple[str, ...] = ()
     latin_suffixes: tuple[str, ...] = ()
+    inverted_heads: frozenset[str] = field(default_factory=frozenset)
+    structures: frozenset[str] = field(default_factory=frozenset)
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -137,6 +139,8 @@ def build_matchers(vocab: Vocab) -> Matchers:
         pathology_modifiers=frozenset(norm_phrase(w) for w in morph.get("pathology_modifiers") or []),
         merge_prefixes=tuple(norm_phrase(w) for w in morph.get("merge_prefixes") or []),
         latin_suffixes=tuple(norm_phrase(w) for w in morph.get("latin_suffixes") or []),
+        inverted_heads=frozenset(norm_phrase(w) for w in morph.get("inverted_heads") or []),
+        structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
     )
 
@@ -303,6 +307,14 @@ class Extractor:
                 continue
             key = canonical_name(phrase)
             n_mods = i - j
+            if n_mods == 0 and wl in mx.inverted_heads:
+                inv = self._inverted(text, words, i)
+                if inv is not None:
+                    name, inv_end = inv
+                    inv_key = canonical_name(name)
+                    if inv_key not in mx.generic and not any(a < inv_end and start < b for a, b in taken):
+                        out.append(ConditionMention(start, inv_end, inv_key, display_name(name), "inverted"))
+                        continue
             if key in mx.generic or norm_phrase(phrase) in mx.generic:
                 continue
             if n_mods == 0:
@@ -330,6 +342,31 @@ class Extractor:
             out.append(ConditionMention(start, end, key, display_name(re.sub(r"\s+", " ", phrase)), "morphology"))
         return out
 
+    def _inverted(self, text: str, words: list[tuple[int, int, str]], i: int) -> tuple[str, int] | None:
+        """ "irritation of the common peroneal nerve" -> ("common peroneal nerve irritation", end)."""
+        mx = self.mx
+        k = i + 1
+        if k >= len(words) or words[k][2].lower() != "of":
+            return None
+        k += 1
+        if k < len(words) and words[k][2].lower() in ("the", "a", "an", "your"):
+            k += 1
+        mods: list[str] = []
+        while k < len(words) and len(mods) < 4:
+            w = words[k][2].lower()
+            if w in mx.structures:
+                if not mods and w not in ("nerve", "nerves"):
+                    return None
+                if not mods:
+                    return None
+                return f"{' '.join(mods)} {w} {words[i][2].lower()}", words[k][1]
+            if w in mx.modifiers or w in mx.anatomy_words:
+                mods.append(words[k][2])
+                k += 1
+                continue
+            return None
+        return None
+
     def _site_for(self, text: str, s: Sentence, start: int, end: int, regions: list[Match],
                   taken: list[tuple[int, int]]) -> str | None:
         """A site word for a bare head ("bursitis" -> "popliteal bursitis"), from the nearest
@@ -341,8 +378,9 @@ class Extractor:
         after = [r for r in cands if r.start >= end and r.start - end <= 30]
         pick = after[0] if after else min(cands, key=lambda r: abs(r.start - start))
         surface = pick.surface.lower()
-        if pick.kind == "region" and " " not in surface and surface.endswith(("al", "ar", "ic")):
-            return surface
+        first = surface.split()[0]
+        if pick.kind == "region" and first.endswith(("al", "ar", "ic")) and first not in ("lateral", "medial"):
+            return first
         coarse = self.vocab.region_coarse.get(pick.value, pick.value)
         if coarse in ("leg",):
             return None
@@ -385,6 +423,9 @@ class Extractor:
 
         # resolve mentions to doc conditions (after aliases are known)
         for k, mentions in enumerate(sent_mentions):
+            # a mechanism phrase ("results from compression of the sciatic nerve") is not a condition
+            primary_keys = set(self._primary(per_sent[k], mentions, sentences[k]))
+            mentions = [c for c in mentions if c.origin != "inverted" or c.key in primary_keys]
             sent_mentions[k] = [alias_resolve(c, alias_to) for c in mentions]
             for c in sent_mentions[k]:
                 self._register(conditions, c, text[sentences[k].start:sentences[k].end])
@@ -540,7 +581,8 @@ class Extractor:
                 hit = icd.lookup(c.name)
                 cid = slugify(c.name)
                 cond = DocCondition(cid, c.name, cat, hit[0] if hit else None, hit[1] if hit else None, set(),
-                                    c.origin, self.condition_home_region(c.name), conf)
+                                    "site" if c.origin == "site" else "morphology",
+                                    self.condition_home_region(c.name), conf)
             conditions[c.key] = cond
         cond.mentions += 1
         surface = canonical_name(c.name)

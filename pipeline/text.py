@@ -147,9 +147,18 @@ def read_article(path: Path, max_bytes: int) -> tuple[str, str]:
     text = normalise(raw)
     if len(re.findall(r"[A-Za-z]{2,}", text)) < 3:
         raise SkipSource(f"{path}: no readable text after markup was removed")
-    first_line = text.split("\n", 1)[0].strip()
-    title = first_line if len(first_line) <= 200 else first_line[:200]
-    return title, text
+    return guess_title(text), text
+
+
+def guess_title(text: str) -> str:
+    """The first heading-like line of 4-20 words, else the start of the first line."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    for line in lines[:8]:
+        n = len(line.split())
+        if 4 <= n <= 20 and not line.endswith((".", ",", ";", ":")) and not line.lower().startswith("by "):
+            return line
+    first = lines[0] if lines else ""
+    return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "..."
 
 
 @dataclass(frozen=True)
