@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline import find_project_root
 from pipeline.errors import BadInputError
@@ -36,6 +36,68 @@ class EvaluateExtractionParams(_Section):
     out: str = "reports/extraction.json"
 
 
+def _check_shares(value: dict[str, float], keys: tuple[str, ...], exact: bool) -> dict[str, float]:
+    unknown = [k for k in value if k not in keys]
+    if unknown:
+        raise ValueError(f"unknown key '{unknown[0]}' (allowed: {', '.join(keys)})")
+    if any(v < 0 for v in value.values()):
+        raise ValueError("shares must be >= 0")
+    if exact and abs(sum(value.values()) - 1.0) > 1e-6:
+        raise ValueError(f"shares must sum to 1 (got {sum(value.values()):.3f})")
+    if not exact and any(v > 1 for v in value.values()):
+        raise ValueError("rates must be between 0 and 1")
+    return value
+
+
+class AgeParams(_Section):
+    mean: float = Field(48, ge=16, le=95)
+    sd: float = Field(17, gt=0, le=40)
+    min: int = Field(18, ge=16, le=95)
+    max: int = Field(90, ge=16, le=95)
+
+
+class GenerateParams(_Section):
+    facts_dir: str = "data/facts"
+    out: str = "data/vignettes/vignettes.parquet"
+    n: int = Field(30000, ge=1, le=1_000_000_000)
+    seed: int = Field(20261122, ge=0)
+    batch_size: int = Field(20000, ge=100, le=1_000_000)
+    workers: int = Field(1, ge=0, le=256)
+    styles: dict[str, float] = {"lay": 0.4, "clinical": 0.3, "third_person": 0.3}
+    difficulty: dict[str, float] = {"easy": 0.3, "medium": 0.45, "hard": 0.25}
+    name_rate: float = Field(0.05, ge=0, le=1)
+    red_flag_rate: float = Field(0.08, ge=0, le=1)
+    negation_rate: dict[str, float] = {"easy": 0.2, "medium": 0.4, "hard": 0.6}
+    distractor_rate: dict[str, float] = {"easy": 0.05, "medium": 0.3, "hard": 0.6}
+    vague_region_rate: dict[str, float] = {"easy": 0.0, "medium": 0.2, "hard": 0.5}
+    splits: dict[str, float] = {"train": 0.8, "val": 0.1, "test": 0.1}
+    holdout_conditions: list[str] = []
+    min_confidence: float = Field(0.3, ge=0, le=1)
+    age: AgeParams = AgeParams()
+    female_share: float = Field(0.5, ge=0, le=1)
+    report: str = "reports/vignettes"
+
+    @field_validator("styles")
+    @classmethod
+    def _styles(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("lay", "clinical", "third_person"), exact=True)
+
+    @field_validator("difficulty")
+    @classmethod
+    def _difficulty(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("easy", "medium", "hard"), exact=True)
+
+    @field_validator("splits")
+    @classmethod
+    def _splits(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("train", "val", "test"), exact=True)
+
+    @field_validator("negation_rate", "distractor_rate", "vague_region_rate")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("easy", "medium", "hard"), exact=False)
+
+
 class BenchParams(_Section):
     corpus_mb: float = Field(1.0, gt=0, le=100)
     repeats: int = Field(3, ge=1, le=20)
@@ -47,6 +109,7 @@ class Params(BaseModel):
     extract: ExtractParams = ExtractParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     evaluate_extraction: EvaluateExtractionParams = EvaluateExtractionParams()
+    generate: GenerateParams = GenerateParams()
     bench: BenchParams = BenchParams()
 
 

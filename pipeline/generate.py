@@ -1,0 +1,680 @@
+"""Stage `generate`: fact tables -> synthetic patient vignettes (the `vignettes` table).
+
+    python -m pipeline.generate [--params params.yaml]
+    symcause generate --facts DIR --n N --seed S --out FILE
+
+Every statement in a vignette comes from a fact of its condition (listed in `fact_ids`),
+except declared distractors and generic negatives (`distractors`, `negated_findings`). A
+condition is drawn balanced over the six categories, then some of its symptom-region facts,
+pain qualities, factors, demographics and optionally a red flag, and the case is written in
+one of three voices with lay or clinical wording from `schemas/vocab/`.
+
+Batches are independent (each has its own RNG seeded from the seed and the batch number), so
+the output is the same for any batch scheduling and any number of workers; rows are written
+to Parquet one row group per batch, so memory is bounded by the batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from pipeline import find_project_root
+from pipeline.errors import BadInputError
+from pipeline.io import atomic_path
+from pipeline.vocab import CATEGORIES, Vocab, cached_vocab, load_yaml
+
+STYLES = ("lay", "clinical", "third_person")
+DIFFICULTIES = ("easy", "medium", "hard")
+SPLITS = ("train", "val", "test")
+
+
+# ---------------------------------------------------------------------------------------------
+# settings and profiles
+
+
+@dataclass(frozen=True)
+class GenSettings:
+    styles: dict[str, float]
+    difficulty: dict[str, float]
+    name_rate: float = 0.05
+    red_flag_rate: float = 0.08
+    negation_rate: dict[str, float] = field(default_factory=lambda: {"easy": 0.2, "medium": 0.4, "hard": 0.6})
+    distractor_rate: dict[str, float] = field(default_factory=lambda: {"easy": 0.05, "medium": 0.3, "hard": 0.6})
+    vague_region_rate: dict[str, float] = field(default_factory=lambda: {"easy": 0.0, "medium": 0.2, "hard": 0.5})
+    splits: dict[str, float] = field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+    holdout_conditions: tuple[str, ...] = ()
+    min_confidence: float = 0.3
+    age_mean: float = 48.0
+    age_sd: float = 17.0
+    age_min: int = 18
+    age_max: int = 90
+    female_share: float = 0.5
+
+
+@dataclass
+class Profile:
+    condition_id: str
+    name: str
+    category: str
+    facts: list[tuple[str, str, str, str | None]]          # (fact_id, symptom, region, quality)
+    negated: list[tuple[str, str, str]]                      # (fact_id, symptom, region)
+    aggravating: list[tuple[str, str]]                       # (fact_id, factor)
+    relieving: list[tuple[str, str]]
+    risk: list[tuple[str, str]]
+    red_flags: list[tuple[str, str]]
+    age_mean: float
+    age_sd: float
+    female_share: float
+
+
+def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame, vocab: Vocab,
+                   s: GenSettings) -> list[Profile]:
+    """One profile per condition that has at least one usable positive fact (sorted by id)."""
+    facts = facts[facts.confidence >= s.min_confidence]
+    factors = factors[(factors.confidence >= s.min_confidence) & ~factors.negated]
+    pos = facts[~facts.negated].sort_values("fact_id")
+    neg = facts[facts.negated].sort_values("fact_id")
+    fac = factors.sort_values("fact_id")
+    by_pos = {k: g for k, g in pos.groupby("condition_id", sort=True)}
+    by_neg = {k: g for k, g in neg.groupby("condition_id", sort=True)}
+    by_fac = {k: g for k, g in fac.groupby("condition_id", sort=True)}
+    out = []
+    for r in conditions.sort_values("condition_id").itertuples():
+        p = by_pos.get(r.condition_id)
+        if p is None or p.empty:
+            continue
+        seen: dict[tuple[str, str, Any], str] = {}
+        for f in p.itertuples():
+            q = f.quality if isinstance(f.quality, str) else None
+            seen.setdefault((f.symptom, f.region, q), f.fact_id)
+        g = by_fac.get(r.condition_id, fac.iloc[0:0])
+        lex = vocab.lexicon.get(r.condition_id)
+
+        def kind(k: str, g: pd.DataFrame = g) -> list[tuple[str, str]]:
+            sel = g[g.kind == k]
+            firsts: dict[str, str] = {}
+            for fid, fv, scope in zip(sel.fact_id, sel.factor, sel.scope):
+                if k != "red_flag" and scope != "sentence":
+                    continue
+                firsts.setdefault(fv, fid)
+            return [(fid, fv) for fv, fid in sorted(firsts.items())]
+
+        nrows = by_neg.get(r.condition_id)
+        negs: dict[tuple[str, str], str] = {}
+        if nrows is not None:
+            for f in nrows.itertuples():
+                negs.setdefault((f.symptom, f.region), f.fact_id)
+        out.append(Profile(
+            condition_id=r.condition_id, name=r.name, category=r.category,
+            facts=[(fid, sym, reg, q) for (sym, reg, q), fid in sorted(seen.items(), key=lambda x: x[1])],
+            negated=[(fid, sym, reg) for (sym, reg), fid in sorted(negs.items(), key=lambda x: x[1])],
+            aggravating=kind("aggravating"), relieving=kind("relieving"), risk=kind("risk_factor"),
+            red_flags=kind("red_flag"),
+            age_mean=float(lex.age_mean) if lex and lex.age_mean else s.age_mean,
+            age_sd=float(lex.age_sd) if lex and lex.age_sd else s.age_sd,
+            female_share=float(lex.female_share) if lex and lex.female_share is not None else s.female_share,
+        ))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# wording
+
+
+@dataclass
+class Wording:
+    region_lay: dict[str, list[str]]
+    region_clin: dict[str, list[str]]
+    region_coarse: dict[str, str]
+    symptom_np: dict[str, list[str]]
+    symptom_clause: dict[str, list[str]]
+    symptom_clin: dict[str, list[str]]
+    neg_lay: dict[str, list[str]]
+    neg_clin: dict[str, list[str]]
+    quality_lay: dict[str, list[str]]
+    quality_clin: dict[str, list[str]]
+    factor_lay: dict[str, list[str]]
+    factor_clin: dict[str, list[str]]
+    risk_lay: dict[str, list[str]]
+    risk_clin: dict[str, list[str]]
+    red_lay: dict[str, list[str]]
+    red_clin: dict[str, list[str]]
+    durations_lay: list[str]
+    durations_clin: list[str]
+    distractors_lay: list[str]
+    distractors_clin: list[str]
+    symptom_words: dict[str, list[str]]
+
+
+def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
+    ph = load_yaml((root or find_project_root()) / "schemas" / "vocab" / "phrases.yaml")
+
+    def split(section: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        items = ph.get(section) or {}
+        return ({k: list(v.get("lay") or []) for k, v in items.items()},
+                {k: list(v.get("clinical") or []) for k, v in items.items()})
+
+    fl, fc = split("factor_phrases")
+    rl, rc = split("risk_phrases")
+    redl, redc = split("red_flag_phrases")
+    regions = vocab.regions
+    return Wording(
+        region_lay={k: list(v.get("lay") or [k.replace("_", " ")]) for k, v in regions.items()},
+        region_clin={k: list(v.get("clinical") or [k.replace("_", " ")]) for k, v in regions.items()},
+        region_coarse=dict(vocab.region_coarse),
+        symptom_np={k: list(v) for k, v in (ph.get("symptom_np") or {}).items()},
+        symptom_clause={k: list(v) for k, v in (ph.get("symptom_clause") or {}).items()},
+        symptom_clin={k: list(v) for k, v in (ph.get("symptom_clinical") or {}).items()},
+        neg_lay={k: list(v) for k, v in (ph.get("negation_words") or {}).get("lay", {}).items()},
+        neg_clin={k: list(v) for k, v in (ph.get("negation_words") or {}).get("clinical", {}).items()},
+        quality_lay={k: list(v.get("lay") or [k]) for k, v in vocab.qualities.items()},
+        quality_clin={k: list(v.get("clinical") or [k]) for k, v in vocab.qualities.items()},
+        factor_lay=fl, factor_clin=fc, risk_lay=rl, risk_clin=rc, red_lay=redl, red_clin=redc,
+        durations_lay=list(ph["durations"]["lay"]), durations_clin=list(ph["durations"]["clinical"]),
+        distractors_lay=list(ph["distractors"]["lay"]), distractors_clin=list(ph["distractors"]["clinical"]),
+        symptom_words={k: list(v.get("lay") or [k]) for k, v in vocab.symptoms.items()},
+    )
+
+
+_LAY_OPEN = ("I've had {s} for {d}.", "For {d} now I've had {s}.", "I noticed {s} about {d} ago.",
+             "{S} - started {d} ago.", "Hi, I've got {s} and it's been going on for {d}.",
+             "Can anyone help? {S} for {d}.", "I've been getting {s} on and off for {d}.",
+             "It started {d} ago with {s}.", "So for about {d} I've had {s}.", "Been dealing with {s} for {d}.")
+_LAY_OPEN_CLAUSE = ("{C} and it's been like this for {d}.", "For {d} now {c}.", "{C} - started {d} ago.",
+                    "Can anyone help? {C}, going on {d} now.", "Over the last {d} {c}.", "{C}. It's been {d}.")
+_LAY_MORE = ("I also get {s}.", "There's {s} too.", "Sometimes I get {s} as well.", "On top of that, {s}.",
+             "I've noticed {s} as well.", "Plus {s} now and then.", "Lately there's {s} as well.")
+_LAY_MORE_CLAUSE = ("{C}.", "Also {c}.", "And sometimes {c}.", "{C} as well.", "Now and then {c}.")
+_LAY_SPREAD = ("It seems to travel from {a} down to {b}.", "It spreads into {b}.",
+               "It shoots from {a} into {b}.", "It goes from {a} to {b}.",
+               "Sometimes it runs down into {b}.", "It moves up towards {b}.")
+_LAY_WORSE = ("It's worse when I {f}.", "It gets worse if I {f}.", "It's really bad when I {f}.",
+              "It flares up when I {f}.", "I notice it most when I {f}.", "Trying to {f} makes it worse.")
+_LAY_BETTER = ("It eases off when I {f}.", "It feels better if I {f}.", "It settles when I {f}.",
+               "It calms down once I {f}.")
+_LAY_NEG = ("No {s} though.", "I don't have any {s}.", "There's no {s}.", "Funny thing is I don't get {s}.",
+            "No {s} at all.")
+_LAY_NEG_REGION = ("It doesn't go into {r}.", "It never reaches {r}.", "Nothing in {r}.")
+_LAY_DEMO = ("I'm {age} ({sexw}).", "{age}{sexa} here.", "For context I'm a {age} year old {sexn}.",
+             "I'm a {sexn}, {age}.", "")
+_LAY_NAME = ("My GP thinks it might be {n}.", "I read it could be {n}?", "A friend said it sounds like {n}.",
+             "Could this be {n}?")
+
+_CL_OPEN = ("{age}{sx} c/o {s} x {d}.", "{age}yo {sx}, {s}, {d}.", "Pt {age}{sx}. PC: {s} ({d}).",
+            "{age} y/o {sexn} presenting with {s}, onset {d}.", "{age}{sx}: {s} for {d}.")
+_CL_SPREAD = ("Radiates to {b}.", "Referral into {b}.", "Radiating {a} -> {b}.", "Spreads to {b}.")
+_CL_WORSE = ("Agg: {f}.", "Worse w/ {f}.", "Aggravated by {f}.", "{F} provokes sx.")
+_CL_BETTER = ("Eased by {f}.", "Better w/ {f}.", "Relieved by {f}.")
+_CL_MORE = ("Also {s}.", "Assoc {s}.", "+ {s}.", "{S} noted.")
+_CL_NEG = ("Denies {s}.", "No {s}.", "Nil {s}.", "{S} absent.")
+_CL_NAME = ("?{n}.", "Imp: ?{n}.", "Query {n}.")
+_CL_RISK = ("PMH/SH: {r}.", "Hx: {r}.", "Background: {r}.")
+_CL_RED = ("Red flag: {r}.", "NB {r}.", "! {r}.")
+
+_TP_OPEN = ("A {age}-year-old {sexn} reports {s} for {d}.", "{Pro} is a {age}-year-old {sexn} with {s} for {d}.",
+            "A {sexn} aged {age} describes {s}, present for {d}.", "My {rel} ({age}) has had {s} for {d}.",
+            "This {age}-year-old {sexn} has been troubled by {s} for {d}.")
+_TP_OPEN_CLAUSE = ("A {age}-year-old {sexn} says {c}, for {d} now.", "My {rel} is {age} and {c} - it's been {d}.",
+                   "According to this {age}-year-old {sexn}, {c}, and it has been {d}.")
+_TP_MORE = ("{Pro} also notes {s}.", "There is also {s}.", "{Pro} mentions {s} as well.", "Alongside this, {s}.")
+_TP_MORE_CLAUSE = ("{Pro} says {c}.", "Also, {c}.", "{Pro} adds that {c}.")
+_TP_SPREAD = ("The pain travels to {b}.", "{Pro} says it spreads into {b}.", "It radiates from {a} to {b}.")
+_TP_WORSE = ("It is worse with {f}.", "{F} makes it worse.", "{Pro} finds {f} aggravates it.", "Symptoms increase with {f}.")
+_TP_BETTER = ("It improves with {f}.", "{F} eases it.", "{Pro} gets relief from {f}.")
+_TP_NEG = ("{Pro} has no {s}.", "There is no {s}.", "{Pro} denies {s}.")
+_TP_NAME = ("{Pro} wonders whether it is {n}.", "A friend suggested {n}.", "{Pos} physio mentioned {n}.")
+_TP_RISK = ("Of note, {r}.", "{Pro} adds that {r}.")
+_TP_RED = ("Worryingly, {r}.", "{Pro} also reports that {r}.")
+
+_FIRST_TO_THIRD = ((" I'm ", " {pro} is "), (" I've ", " {pro} has "), (" I ", " {pro} "), (" my ", " {pos} "),
+                   (" me ", " {obj} "))
+
+
+def _third(text: str, pro: str, pos: str, obj: str) -> str:
+    t = f" {text} "
+    for a, b in _FIRST_TO_THIRD:
+        t = t.replace(a, b.format(pro=pro, pos=pos, obj=obj))
+    return t.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# one vignette
+
+
+def _pick(r: random.Random, seq: list[Any] | tuple[Any, ...]) -> Any:
+    return seq[int(r.random() * len(seq))]
+
+
+def _weighted(r: random.Random, keys: tuple[str, ...], weights: dict[str, float]) -> str:
+    x = r.random() * sum(weights.get(k, 0.0) for k in keys)
+    for k in keys:
+        x -= weights.get(k, 0.0)
+        if x < 0:
+            return k
+    return keys[-1]
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def content_signature(category: str, facts: list[str], factors: list[str], negs: list[str]) -> str:
+    """What a vignette says, independent of wording and demographics (for split assignment)."""
+    return category + "|" + ",".join(sorted(facts)) + "|" + ",".join(sorted(factors)) + "|" + ",".join(sorted(negs))
+
+
+def assign_split(signature: str, s: GenSettings, condition_id: str) -> str:
+    if condition_id in s.holdout_conditions:
+        return "test"
+    h = int.from_bytes(hashlib.blake2b(signature.encode(), digest_size=8).digest(), "big") / 2**64
+    acc = 0.0
+    for name in SPLITS:
+        acc += s.splits.get(name, 0.0)
+        if h < acc:
+            return name
+    return "test"
+
+
+class Composer:
+    """Writes vignettes for a list of profiles; stateless apart from its inputs."""
+
+    def __init__(self, profiles: list[Profile], wording: Wording, settings: GenSettings) -> None:
+        if not profiles:
+            raise BadInputError("no condition has a usable symptom fact: nothing to generate from")
+        self.w = wording
+        self.s = settings
+        self.by_cat: dict[str, list[Profile]] = {c: [] for c in CATEGORIES}
+        for p in profiles:
+            self.by_cat[p.category].append(p)
+        self.cats = tuple(c for c in CATEGORIES if self.by_cat[c])
+        self.all_symptoms = tuple(k for k in wording.symptom_words if k not in ("fever", "reduced_reflex"))
+
+    def region_name(self, r: random.Random, region: str, style: str, vague: bool) -> str:
+        """A region as a clinician writes it, or a possessive lay phrase ("my knee", "the back of my knee")."""
+        if vague:
+            region = self.w.region_coarse.get(region, region)
+            if r.random() < 0.3:
+                region = "leg"
+        if style == "clinical":
+            return _pick(r, self.w.region_clin[region])
+        name = _pick(r, self.w.region_lay[region])
+        return f"the {name}" if "my " in name else f"my {name}"
+
+    def symptom_phrase(self, r: random.Random, sym: str, region_name: str, quality: str | None,
+                       style: str) -> tuple[str, bool]:
+        """(phrase, is_clause) for one symptom-region fact."""
+        if style == "clinical":
+            templates = self.w.symptom_clin.get(sym) or [f"{sym.replace('_', ' ')} {{region}}"]
+            q = _pick(r, self.w.quality_clin[quality]) if quality else ""
+            t = _pick(r, templates)
+            return (t.replace("{quality}", f"{q} " if q else "").replace("{qualityc}", f" ({q})" if q else "")
+                    .replace("{region}", region_name), False)
+        q = _pick(r, self.w.quality_lay[quality]) if quality else ""
+        use_clause = sym in self.w.symptom_clause and (not q or sym != "pain") and r.random() < 0.35
+        if use_clause:
+            return _pick(r, self.w.symptom_clause[sym]).replace("{R}", region_name), True
+        templates = self.w.symptom_np.get(sym) or [f"{sym.replace('_', ' ')} in {{R}}"]
+        return _pick(r, templates).replace("{quality}", f"{q} " if q else "").replace("{R}", region_name), False
+
+    def compose(self, r: random.Random, seed: int) -> dict[str, Any]:
+        s = self.s
+        cat = self.cats[int(r.random() * len(self.cats))]
+        prof = _pick(r, self.by_cat[cat])
+        style = _weighted(r, STYLES, s.styles)
+        diff = _weighted(r, DIFFICULTIES, s.difficulty)
+        lo, hi = {"easy": (3, 4), "medium": (2, 3), "hard": (1, 2)}[diff]
+        k = min(len(prof.facts), lo + int(r.random() * (hi - lo + 1)))
+        chosen = r.sample(prof.facts, k)
+        if not any(f[1] == "pain" for f in chosen):
+            all_pain = [f for f in prof.facts if f[1] == "pain"]
+            if all_pain and r.random() < 0.7:
+                chosen[0] = _pick(r, all_pain)
+        chosen.sort(key=lambda f: (f[1] != "pain", f[0]))
+        vague = r.random() < s.vague_region_rate.get(diff, 0.0)
+        age = max(s.age_min, min(s.age_max, int(round(r.gauss(prof.age_mean, prof.age_sd)))))
+        female = r.random() < prof.female_share
+        fact_ids: list[str] = []
+        symptoms: list[str] = []
+        regions: list[str] = []
+        factors: list[str] = []
+        negs: list[str] = []
+        distractors: list[str] = []
+        sym_phrases: list[tuple[str, bool]] = []
+        used: set[tuple[str, str]] = set()
+        for fid, sym, reg, q in chosen:
+            if (sym, reg) in used:
+                continue
+            used.add((sym, reg))
+            sym_phrases.append(self.symptom_phrase(r, sym, self.region_name(r, reg, style, vague), q, style))
+            fact_ids.append(fid)
+            if sym not in symptoms:
+                symptoms.append(sym)
+            if reg not in regions:
+                regions.append(reg)
+        dur = _pick(r, self.w.durations_clin if style == "clinical" else self.w.durations_lay)
+        pain_regs = list(dict.fromkeys(reg for _, sym, reg, _ in chosen if sym == "pain"))
+        spread = (pain_regs[0], pain_regs[1]) if len(pain_regs) >= 2 and r.random() < 0.7 else None
+        n_fac = {"easy": 2, "medium": 1, "hard": 1}[diff]
+        agg = [a for a in prof.aggravating if a[1] in self.w.factor_lay]
+        agg = r.sample(agg, min(n_fac, len(agg))) if agg and r.random() < 0.85 else []
+        rel = [a for a in prof.relieving if a[1] in self.w.factor_lay and a[1] not in {x[1] for x in agg}]
+        rel = [_pick(r, rel)] if rel and r.random() < 0.5 else []
+        risk = [a for a in prof.risk if a[1] in self.w.risk_lay]
+        risk = [_pick(r, risk)] if risk and r.random() < 0.3 else []
+        neg_stmt: str | None = None
+        neg_region: str | None = None
+        if r.random() < s.negation_rate.get(diff, 0.0):
+            own = {f[1] for f in prof.facts}
+            if prof.negated and r.random() < 0.6:
+                fid, sym, reg = _pick(r, prof.negated)
+                if sym == "pain":
+                    neg_region = reg
+                else:
+                    neg_stmt = sym
+                fact_ids.append(fid)
+                negs.append(f"{sym}:{reg}")
+            else:
+                cands = [x for x in ("numbness", "tingling", "weakness", "swelling", "locking", "clicking",
+                                     "instability", "stiffness") if x not in own]
+                if cands:
+                    neg_stmt = _pick(r, cands)
+                    negs.append(neg_stmt)
+        red = None
+        if prof.red_flags and r.random() < s.red_flag_rate:
+            red = _pick(r, prof.red_flags)
+            if red[1] not in self.w.red_lay:
+                red = None
+        name = prof.name if r.random() < s.name_rate else None
+        n_distr = 1 if r.random() < s.distractor_rate.get(diff, 0.0) else 0
+        if n_distr and diff == "hard" and r.random() < 0.4:
+            n_distr = 2
+        pool = self.w.distractors_clin if style == "clinical" else self.w.distractors_lay
+        distractors.extend(r.sample(pool, min(n_distr, len(pool))))
+        if style == "clinical":
+            text = self._clinical(r, age, female, dur, [p for p, _ in sym_phrases], spread, agg, rel, risk,
+                                  neg_stmt, neg_region, red, name, distractors, vague)
+        else:
+            text = self._narrative(r, style == "third_person", age, female, dur, sym_phrases, spread, agg, rel,
+                                   risk, neg_stmt, neg_region, red, name, distractors, vague)
+        for fid, fv in agg + rel + risk:
+            fact_ids.append(fid)
+            factors.append(fv)
+        if red:
+            fact_ids.append(red[0])
+            factors.append(red[1])
+        sig = content_signature(cat, fact_ids, factors, negs)
+        return {
+            "text": tidy(text), "category": cat, "condition_id": prof.condition_id, "age": age,
+            "sex": "female" if female else "male", "symptoms": symptoms, "regions": regions, "factors": factors,
+            "red_flag": red is not None, "style": style, "difficulty": diff, "fact_ids": fact_ids,
+            "split": assign_split(sig, s, prof.condition_id), "seed": seed, "negated_findings": negs,
+            "distractors": distractors, "names_condition": name is not None,
+        }
+
+    def _narrative(self, r: random.Random, third: bool, age: int, female: bool, dur: str,
+                   syms: list[tuple[str, bool]], spread: tuple[str, str] | None, agg: list[tuple[str, str]],
+                   rel: list[tuple[str, str]], risk: list[tuple[str, str]], neg: str | None, neg_region: str | None,
+                   red: tuple[str, str] | None, name: str | None, distractors: list[str], vague: bool) -> str:
+        pro, pos, obj = ("she", "her", "her") if female else ("he", "his", "him")
+        Pro = pro.capitalize()
+        style = "third_person" if third else "lay"
+
+        def tp(x: str) -> str:
+            return _third(x, pro, pos, obj) if third else x
+
+        first, first_clause = syms[0]
+        rest = syms[1:]
+        sexn = "woman" if female else "man"
+        rel_word = _pick(r, ("wife", "mum", "daughter", "partner", "sister") if female
+                         else ("husband", "dad", "son", "partner", "brother"))
+        if first_clause:
+            tmpl = _pick(r, _TP_OPEN_CLAUSE if third else _LAY_OPEN_CLAUSE)
+            c = tp(first)
+            opener = tmpl.format(c=c, C=c, d=dur, age=age, sexn=sexn, rel=rel_word)
+        else:
+            nps = [first]
+            if rest and not any(cl for _, cl in rest) and r.random() < 0.4:
+                nps += [p for p, _ in rest]
+                rest = []
+            sp = tp(_join(nps))
+            tmpl = _pick(r, _TP_OPEN if third else _LAY_OPEN)
+            opener = tmpl.format(s=sp, S=sp, d=dur, age=age, sexn=sexn, Pro=Pro, rel=rel_word)
+        body: list[str] = []
+        for x, is_clause in rest:
+            x = tp(x)
+            if is_clause:
+                body.append(_pick(r, _TP_MORE_CLAUSE if third else _LAY_MORE_CLAUSE).format(c=x, C=x, Pro=Pro))
+            else:
+                body.append(_pick(r, _TP_MORE if third else _LAY_MORE).format(s=x, Pro=Pro))
+        if spread:
+            a = tp(self.region_name(r, spread[0], style, vague))
+            b = tp(self.region_name(r, spread[1], style, vague))
+            body.append(_pick(r, _TP_SPREAD if third else _LAY_SPREAD).format(a=a, b=b, Pro=Pro))
+        for _, f in agg:
+            if third:
+                ph = _pick(r, self.w.factor_clin[f])
+                body.append(_pick(r, _TP_WORSE).format(f=ph, F=ph, Pro=Pro))
+            else:
+                body.append(_pick(r, _LAY_WORSE).format(f=_pick(r, self.w.factor_lay[f])))
+        for _, f in rel:
+            if third:
+                ph = _pick(r, self.w.factor_clin[f])
+                body.append(_pick(r, _TP_BETTER).format(f=ph, F=ph, Pro=Pro))
+            else:
+                body.append(_pick(r, _LAY_BETTER).format(f=_pick(r, self.w.factor_lay[f])))
+        for _, f in risk:
+            ph = tp(_pick(r, self.w.risk_lay[f]))
+            body.append(_pick(r, _TP_RISK).format(r=ph, Pro=Pro) if third else ph + ".")
+        if neg:
+            word = _pick(r, self.w.neg_lay.get(neg) or [neg.replace("_", " ")])
+            body.append(_pick(r, _TP_NEG if third else _LAY_NEG).format(s=word, Pro=Pro))
+        if neg_region:
+            body.append(tp(_pick(r, _LAY_NEG_REGION).format(r=self.region_name(r, neg_region, "lay", False))))
+        if red:
+            ph = tp(_pick(r, self.w.red_lay[red[1]]))
+            body.append(_pick(r, _TP_RED).format(r=ph, Pro=Pro) if third else ph + ".")
+        for d in distractors:
+            body.append(tp(d) + ".")
+        if name:
+            body.append(_pick(r, _TP_NAME if third else _LAY_NAME).format(
+                n=name if name.isupper() else name.lower(), Pro=Pro, Pos=pos.capitalize()))
+        r.shuffle(body)
+        parts = [opener, *body]
+        if not third:
+            demo = _pick(r, _LAY_DEMO).format(age=age, sexw="F" if female else "M", sexa="F" if female else "M",
+                                              sexn=sexn)
+            if demo:
+                parts.insert(0 if r.random() < 0.5 else len(parts), demo)
+        return " ".join(parts)
+
+    def _clinical(self, r: random.Random, age: int, female: bool, dur: str, syms: list[str],
+                  spread: tuple[str, str] | None, agg: list[tuple[str, str]], rel: list[tuple[str, str]],
+                  risk: list[tuple[str, str]], neg: str | None, neg_region: str | None, red: tuple[str, str] | None,
+                  name: str | None, distractors: list[str], vague: bool) -> str:
+        sx = "F" if female else "M"
+        side = _pick(r, ("L ", "R ", "", "", "Lt ", "Rt "))
+        parts = [_pick(r, _CL_OPEN).format(age=age, sx=sx, s=side + syms[0], d=dur, sexn="female" if female else "male")]
+        body = []
+        for x in syms[1:]:
+            body.append(_pick(r, _CL_MORE).format(s=x, S=x))
+        if spread:
+            body.append(_pick(r, _CL_SPREAD).format(a=self.region_name(r, spread[0], "clinical", vague),
+                                                    b=self.region_name(r, spread[1], "clinical", vague)))
+        if agg:
+            phs = ", ".join(_pick(r, self.w.factor_clin[f]) for _, f in agg)
+            body.append(_pick(r, _CL_WORSE).format(f=phs, F=phs))
+        if rel:
+            body.append(_pick(r, _CL_BETTER).format(f=_pick(r, self.w.factor_clin[rel[0][1]])))
+        negs = []
+        if neg:
+            negs.append(_pick(r, self.w.neg_clin.get(neg) or [neg.replace("_", " ")]))
+        if neg_region:
+            where = self.region_name(r, neg_region, "clinical", False)
+            negs.append(f"pain below {where}" if r.random() < 0.5 else f"radiation to {where}")
+        if negs:
+            joined = ", ".join(negs)
+            body.append(_pick(r, _CL_NEG).format(s=joined, S=joined))
+        if risk:
+            body.append(_pick(r, _CL_RISK).format(r=_pick(r, self.w.risk_clin[risk[0][1]])))
+        if red:
+            body.append(_pick(r, _CL_RED).format(r=_pick(r, self.w.red_clin[red[1]])))
+        for d in distractors:
+            body.append(d + ".")
+        if name:
+            body.append(_pick(r, _CL_NAME).format(n=name if name.isupper() else name.lower()))
+        r.shuffle(body)
+        return " ".join(parts + body)
+
+
+_ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU])")
+_SENT_START = re.compile(r"(^|[.!?] +)([a-z])")
+
+
+def tidy(text: str) -> str:
+    """a -> an before vowels, capitalised sentence starts, single spaces."""
+    text = _ARTICLE.sub(lambda m: m.group(1) + "n ", text)
+    text = _SENT_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+    return re.sub(r" {2,}", " ", text).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# batches and output
+
+ARROW_SCHEMA = pa.schema([
+    ("vignette_id", pa.string()), ("text", pa.string()), ("category", pa.string()), ("condition_id", pa.string()),
+    ("age", pa.int64()), ("sex", pa.string()), ("symptoms", pa.list_(pa.string())),
+    ("regions", pa.list_(pa.string())), ("factors", pa.list_(pa.string())), ("red_flag", pa.bool_()),
+    ("style", pa.string()), ("difficulty", pa.string()), ("fact_ids", pa.list_(pa.string())),
+    ("split", pa.string()), ("seed", pa.int64()), ("negated_findings", pa.list_(pa.string())),
+    ("distractors", pa.list_(pa.string())), ("names_condition", pa.bool_()),
+])
+
+
+def generate_batch(composer: Composer, seed: int, batch: int, start: int, size: int) -> pa.Table:
+    """Rows start..start+size of the table for `seed`: depends only on (seed, batch)."""
+    r = random.Random(f"symcause:{seed}:{batch}")
+    rows = [composer.compose(r, seed) for _ in range(size)]
+    cols: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in ARROW_SCHEMA.names if name != "vignette_id"}
+    cols["vignette_id"] = ["v" + hashlib.blake2b(f"{seed}:{start + i}".encode(), digest_size=8).hexdigest()
+                           for i in range(size)]
+    return pa.table({n: cols[n] for n in ARROW_SCHEMA.names}, schema=ARROW_SCHEMA)
+
+
+_WORKER: Composer | None = None
+
+
+def _init_worker(composer: Composer) -> None:
+    global _WORKER
+    _WORKER = composer
+
+
+def _work(args: tuple[int, int, int, int]) -> pa.Table:
+    assert _WORKER is not None
+    return generate_batch(_WORKER, *args)
+
+
+def batches(n: int, batch_size: int) -> list[tuple[int, int, int]]:
+    return [(b, start, min(batch_size, n - start)) for b, start in enumerate(range(0, n, batch_size))]
+
+
+def iter_tables(composer: Composer, n: int, seed: int, batch_size: int, workers: int) -> Iterator[pa.Table]:
+    jobs = [(seed, b, start, size) for b, start, size in batches(n, batch_size)]
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield generate_batch(composer, *job)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(composer,)) as pool:
+        yield from pool.map(_work, jobs)
+
+
+def write_vignettes(composer: Composer, n: int, seed: int, out: Path, batch_size: int = 20000, workers: int = 1,
+                    progress: bool = True) -> int:
+    """Stream N vignettes to Parquet (one row group per batch), atomically."""
+    if n < 1:
+        raise BadInputError(f"--n must be at least 1 (got {n})")
+    written = 0
+    with atomic_path(out) as tmp:
+        with pq.ParquetWriter(tmp, ARROW_SCHEMA, compression="zstd") as writer:
+            bar = tqdm(total=n, desc="generate", unit="vignette", disable=not progress, unit_scale=True)
+            for table in iter_tables(composer, n, seed, batch_size, workers):
+                writer.write_table(table, row_group_size=len(table))
+                written += len(table)
+                bar.update(len(table))
+            bar.close()
+    return written
+
+
+def settings_from_params(g: Any) -> GenSettings:
+    return GenSettings(
+        styles=dict(g.styles), difficulty=dict(g.difficulty), name_rate=g.name_rate, red_flag_rate=g.red_flag_rate,
+        negation_rate=dict(g.negation_rate), distractor_rate=dict(g.distractor_rate),
+        vague_region_rate=dict(g.vague_region_rate), splits=dict(g.splits),
+        holdout_conditions=tuple(g.holdout_conditions), min_confidence=g.min_confidence,
+        age_mean=g.age.mean, age_sd=g.age.sd, age_min=g.age.min, age_max=g.age.max, female_share=g.female_share,
+    )
+
+
+def load_composer(facts_dir: Path, settings: GenSettings) -> Composer:
+    from pipeline.validate import read_tables
+
+    tables = read_tables(facts_dir)
+    vocab = cached_vocab()
+    known = set(tables["conditions"].condition_id)
+    missing = [c for c in settings.holdout_conditions if c not in known]
+    if missing:
+        raise BadInputError(f"params.yaml: generate.holdout_conditions: unknown condition id '{missing[0]}'")
+    profiles = build_profiles(tables["conditions"], tables["facts"], tables["factors"], vocab, settings)
+    return Composer(profiles, load_wording(vocab), settings)
+
+
+def run_generate(facts_dir: Path, n: int, seed: int, out: Path, settings: GenSettings, batch_size: int = 20000,
+                 workers: int = 1, progress: bool = True) -> int:
+    composer = load_composer(facts_dir, settings)
+    return write_vignettes(composer, n, seed, out, batch_size, workers, progress)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipeline.generate",
+                                description="DVC stage generate: data/facts -> data/vignettes (params.yaml 'generate'), "
+                                            "then the dataset report.")
+    p.add_argument("--params", default=None, help="params file (default: the project's params.yaml)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.cli import run_guarded
+    from pipeline.params import load_params
+
+    args = build_parser().parse_args(argv)
+
+    def go() -> None:
+        prm = load_params(args.params).generate
+        root = find_project_root()
+        out = root / prm.out
+        n = run_generate(root / prm.facts_dir, prm.n, prm.seed, out, settings_from_params(prm), prm.batch_size,
+                         prm.workers or (os.cpu_count() or 1), progress=not args.quiet)
+        print(f"generate: {n} vignettes -> {prm.out}")
+
+    return run_guarded(go)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
