@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +31,11 @@ class ExtractReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)
     no_conditions: list[str] = field(default_factory=list)
-    seconds: float = 0.0
     words: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {"read": self.read, "skipped": self.skipped, "duplicates": self.duplicates,
-                "no_conditions": self.no_conditions, "n_read": len(self.read), "n_skipped": len(self.skipped),
-                "seconds": round(self.seconds, 3), "words": self.words}
+                "no_conditions": self.no_conditions, "n_read": len(self.read), "n_skipped": len(self.skipped), "words": self.words}
 
 
 def collect_paths(paths: list[Path]) -> list[Path]:
@@ -87,7 +84,6 @@ def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | Non
     """Read, normalise and extract every article; pure apart from reading the files."""
     ex = extractor or cached_extractor()
     report = ExtractReport()
-    t0 = time.perf_counter()
     sources: list[dict[str, object]] = []
     per_doc: list[tuple[str, dict[str, DocCondition]]] = []
     facts: list[dict] = []
@@ -119,7 +115,6 @@ def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | Non
         per_doc.append((source_id, result.conditions))
         facts += result.facts
         factors += result.factors
-    report.seconds = time.perf_counter() - t0
     tables = {
         "sources": pd.DataFrame(sources, columns=column_order("sources")),
         "conditions": merge_conditions(per_doc),

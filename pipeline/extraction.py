@@ -61,6 +61,8 @@ class Matchers:
     merge_prefixes: tuple[str, ...] = ()
     latin_suffixes: tuple[str, ...] = ()
     inverted_heads: frozenset[str] = field(default_factory=frozenset)
+    region_non_site_followers: frozenset[str] = field(default_factory=frozenset)
+    region_origin_cues: tuple[str, ...] = ()
     structures: frozenset[str] = field(default_factory=frozenset)
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
 
@@ -140,6 +142,8 @@ def build_matchers(vocab: Vocab) -> Matchers:
         merge_prefixes=tuple(norm_phrase(w) for w in morph.get("merge_prefixes") or []),
         latin_suffixes=tuple(norm_phrase(w) for w in morph.get("latin_suffixes") or []),
         inverted_heads=frozenset(norm_phrase(w) for w in morph.get("inverted_heads") or []),
+        region_non_site_followers=frozenset(norm_phrase(w) for w in ctx.get("region_non_site_followers") or []),
+        region_origin_cues=tuple(norm_phrase(w) for w in ctx.get("region_origin_cues") or []),
         structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
     )
@@ -282,7 +286,7 @@ class Extractor:
             j = i
             while j > 0 and i - j < int(self.vocab.morphology.get("max_modifiers", 4)):
                 ps, pe, pw = words[j - 1]
-                gap = text[pe:words[j][0]]
+                gap = masked[pe - s.start:words[j][0] - s.start]
                 if gap.strip() not in ("", "-", "/"):
                     break
                 pl = pw.lower()
@@ -309,12 +313,14 @@ class Extractor:
             n_mods = i - j
             if n_mods == 0 and wl in mx.inverted_heads:
                 inv = self._inverted(text, words, i)
-                if inv is not None:
-                    name, inv_end = inv
-                    inv_key = canonical_name(name)
-                    if inv_key not in mx.generic and not any(a < inv_end and start < b for a, b in taken):
-                        out.append(ConditionMention(start, inv_end, inv_key, display_name(name), "inverted"))
-                        continue
+                if inv:
+                    inv_end = inv[0][1]
+                    if not any(a < inv_end and start < b for a, b in taken):
+                        for name, _ in inv:
+                            inv_key = canonical_name(name)
+                            if inv_key not in mx.generic:
+                                out.append(ConditionMention(start, inv_end, inv_key, display_name(name), "inverted"))
+                    continue
             if key in mx.generic or norm_phrase(phrase) in mx.generic:
                 continue
             if n_mods == 0:
@@ -342,30 +348,38 @@ class Extractor:
             out.append(ConditionMention(start, end, key, display_name(re.sub(r"\s+", " ", phrase)), "morphology"))
         return out
 
-    def _inverted(self, text: str, words: list[tuple[int, int, str]], i: int) -> tuple[str, int] | None:
-        """ "irritation of the common peroneal nerve" -> ("common peroneal nerve irritation", end)."""
+    def _inverted(self, text: str, words: list[tuple[int, int, str]], i: int) -> list[tuple[str, int]]:
+        """ "irritation of the common peroneal nerve" -> [("common peroneal nerve irritation", end)];
+        "strains of the quadriceps or hamstring muscles" -> quadriceps strain, hamstring strain."""
         mx = self.mx
+        head = canonical_name(words[i][2])
         k = i + 1
         if k >= len(words) or words[k][2].lower() != "of":
-            return None
+            return []
         k += 1
         if k < len(words) and words[k][2].lower() in ("the", "a", "an", "your"):
             k += 1
-        mods: list[str] = []
-        while k < len(words) and len(mods) < 4:
+        groups: list[list[str]] = [[]]
+        while k < len(words) and sum(len(g) for g in groups) < 5:
             w = words[k][2].lower()
-            if w in mx.structures:
-                if not mods and w not in ("nerve", "nerves"):
-                    return None
-                if not mods:
-                    return None
-                return f"{' '.join(mods)} {w} {words[i][2].lower()}", words[k][1]
-            if w in mx.modifiers or w in mx.anatomy_words:
-                mods.append(words[k][2])
+            if w in ("or", "and") and groups[-1]:
+                groups.append([])
                 k += 1
                 continue
-            return None
-        return None
+            if w in mx.structures:
+                groups = [g for g in groups if g]
+                if not groups:
+                    return []
+                end = words[k][1]
+                if len(groups) == 1:
+                    return [(f"{' '.join(groups[0])} {w} {head}", end)]
+                return [(f"{' '.join(g)} {head}", end) for g in groups]
+            if w in mx.modifiers or w in mx.anatomy_words:
+                groups[-1].append(words[k][2])
+                k += 1
+                continue
+            return []
+        return []
 
     def _site_for(self, text: str, s: Sentence, start: int, end: int, regions: list[Match],
                   taken: list[tuple[int, int]]) -> str | None:
@@ -391,6 +405,7 @@ class Extractor:
     def extract(self, source_id: str, text: str) -> DocResult:
         mx = self.mx
         vocab = self.vocab
+        self._text_cache = text
         low = safe_lower(text)
         sentences = split_sentences(text)
         matches = mx.phrases.find(low, text, mx.groups)
@@ -428,7 +443,7 @@ class Extractor:
             mentions = [c for c in mentions if c.origin != "inverted" or c.key in primary_keys]
             sent_mentions[k] = [alias_resolve(c, alias_to) for c in mentions]
             for c in sent_mentions[k]:
-                self._register(conditions, c, text[sentences[k].start:sentences[k].end])
+                self._register(conditions, c, text[sentences[k].start:sentences[k].end], text[c.start:c.end])
         for alias, key in alias_to.items():
             if key in conditions:
                 conditions[key].aliases.add(alias)
@@ -470,6 +485,8 @@ class Extractor:
                     para_focus = list(section_focus) or para_focus
             if primary:
                 focus = primary
+            elif s.label_end and para_focus:
+                focus = para_focus
             elif anaphoric and (last_focus or para_focus):
                 focus = last_focus if new_para and last_focus else (para_focus or last_focus)
             elif not new_para and para_focus:
@@ -495,7 +512,8 @@ class Extractor:
                 if not red_here:
                     facts.extend(self._symptom_facts(source_id, key, s, sent_text, ms, cond_spans, conditions,
                                                      inherited))
-                factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, cond_spans, red_here, inherited))
+                focus_spans = [(c.start, c.end) for c in mentions if c.key in focus]
+                factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, focus_spans, red_here, inherited))
         # document-level red flags: attach to every condition of the document, marked as such
         for k, mt in doc_red_flags:
             s = sentences[k]
@@ -535,9 +553,14 @@ class Extractor:
         """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
         markers = [m for m in ms if m.kind in ("secondary",)]
         neg = [m for m in ms if m.kind == "neg_forward" and m.value in ("unlike", "rather than", "instead of")]
+        if mentions:
+            # "This condition falls under the umbrella of X": X names what the anaphor already is
+            first = mentions[0].start
+            markers += [m for m in ms if m.kind == "alias_cue" and m.end <= first]
         out = []
         for c in mentions:
-            before = [m for m in markers + neg if m.end <= c.start]
+            before = [m for m in markers + neg if m.end <= c.start and not (
+                m.value in self.mx.comma_bounded and "," in self._text_cache[m.end:c.start])]
             if before:
                 continue
             out.append(c.key)
@@ -569,7 +592,8 @@ class Extractor:
                     after[0].key = before[-1].key
         _ = sent
 
-    def _register(self, conditions: dict[str, DocCondition], c: ConditionMention, sentence: str) -> None:
+    def _register(self, conditions: dict[str, DocCondition], c: ConditionMention, sentence: str,
+                  surface_text: str = "") -> None:
         cond = conditions.get(c.key)
         if cond is None:
             if c.origin == "lexicon":
@@ -585,9 +609,12 @@ class Extractor:
                                     self.condition_home_region(c.name), conf)
             conditions[c.key] = cond
         cond.mentions += 1
-        surface = canonical_name(c.name)
-        if surface != canonical_name(cond.name):
-            cond.aliases.add(surface)
+        # the name as written is an alias when it differs from the condition's name (a lexicon synonym
+        # such as "popliteal cyst" for Baker's cyst, or a morphology variant)
+        for written in {c.name, surface_text} - {""}:
+            surface = canonical_name(written)
+            if surface != canonical_name(cond.name):
+                cond.aliases.add(surface)
 
     # ---- facts ------------------------------------------------------------------------------
 
@@ -610,7 +637,8 @@ class Extractor:
                 if m.value in self.mx.comma_bounded or m.value in ("unlike",):
                     if "," in sent_text[m.end - s.start:pos - s.start]:
                         continue
-                if kinds[0] == "neg_forward" and pos - m.end > 80:
+                gap_text = sent_text[m.end - s.start:pos - s.start]
+                if kinds[0] == "neg_forward" and (pos - m.end > 80 or ", and " in gap_text or ", but " in gap_text):
                     continue
                 return True
             if m.kind == kinds[1] and m.start >= pos:
@@ -633,7 +661,8 @@ class Extractor:
                 syms.append(Match(q.start, q.end, "symptom", "pain", q.surface))
         if not syms:
             return []
-        regs = [m for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end]
+        regs = [m for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
+                and self._is_site(sent_text, m.start - s.start, m.end - s.start)]
         quals = [m for m in ms if m.kind == "quality" and outside(m)]
         bounds = [m for m in ms if m.kind == "boundary"]
         clauses = self._clauses(s, ms)
@@ -684,6 +713,17 @@ class Extractor:
                                           "rule:boundary", 0.8))
         return out
 
+    def _is_site(self, sent: str, start: int, end: int) -> bool:
+        """A region mention that names where a symptom is felt, not where a cause lies
+        ("a nerve root in the lower back", "originating at the hip", "the initial knee issue")."""
+        after = sent[end:end + 16].lower()
+        m = re.match(r"\s*([a-z]+)", after)
+        if m and m.group(1) in self.mx.region_non_site_followers:
+            return False
+        before = sent[max(0, start - 40):start].lower()
+        return not any(re.search(rf"\b{re.escape(cue)}\s+(?:the\s+|a\s+|your\s+|their\s+)?$", before)
+                       for cue in self.mx.region_origin_cues)
+
     def _fact_row(self, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
                   quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float) -> dict:
         return {
@@ -726,13 +766,11 @@ class Extractor:
                     kind = None
             elif cue is not None:
                 kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue.value]
-                if kind == "risk_factor" and f.kind == "f_act" and f.value not in ("running", "cycling", "jumping",
-                                                                                   "squatting", "lifting", "uphill",
-                                                                                   "kneeling", "activity", "sitting"):
-                    kind = None
+                if kind == "risk_factor" and f.kind == "f_act":
+                    kind = "aggravating"  # "common in runners", "repetitive strain (jumping, squatting)"
                 if kind in ("aggravating", "relieving") and f.kind == "f_risk":
                     kind = "risk_factor"
-            elif f.kind == "f_risk" and f.value not in ("prior_injury", "arthritis", "age"):
+            elif f.kind == "f_risk" and f.value not in ("prior_injury", "arthritis", "age", "overuse", "muscle_imbalance"):
                 kind = "risk_factor"
             else:
                 kind = None
