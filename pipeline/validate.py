@@ -148,7 +148,7 @@ def run_validate(facts_dir: Path, reports: Path, min_conditions: int = 5, max_fa
         "integrity_failures": int(len(integrity)),
         "rows": {k: int(len(v)) for k, v in tables.items()},
         "expectations": gx_results,
-        "data_docs": str((reports / "data_docs" / "index.html").as_posix()),
+        "data_docs": _relative(reports / "data_docs" / "index.html"),
     }
     write_json(reports / "summary.json", summary)
     if failures:
@@ -182,3 +182,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _relative(path: Path) -> str:
+    """A path relative to the project root where possible, so the summary is the same in every clone."""
+    try:
+        return path.resolve().relative_to(find_project_root().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
