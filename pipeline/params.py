@@ -75,7 +75,6 @@ class GenerateParams(_Section):
     min_confidence: float = Field(0.3, ge=0, le=1)
     age: AgeParams = AgeParams()
     female_share: float = Field(0.5, ge=0, le=1)
-    report: str = "reports/vignettes"
 
     @field_validator("styles")
     @classmethod
@@ -98,6 +97,31 @@ class GenerateParams(_Section):
         return _check_shares(v, ("easy", "medium", "hard"), exact=False)
 
 
+class AuditParams(_Section):
+    """Stage audit_vignettes: pandera + GX on the vignettes table, and the dataset report."""
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    facts_dir: str = "data/facts"
+    reports: str = "reports/vignettes"
+    # AUDIT-FIELDS (helper: add fields for the audit stage here)
+
+
+class TrainParams(_Section):
+    """Stage train: vignettes (split == train) -> data/models/model.skops."""
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    model: str = "data/models/model.skops"
+    seed: int = Field(20261122, ge=0)
+    # TRAIN-FIELDS (helper: add fields for the train stage here)
+
+
+class EvaluateParams(_Section):
+    """Stage evaluate: the model on val/test vignettes and the hand-written cases."""
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    model: str = "data/models/model.skops"
+    handwritten: str = "data/handwritten/cases.jsonl"
+    reports: str = "reports/model"
+    # EVALUATE-FIELDS (helper: add fields for the evaluate stage here)
+
+
 class BenchParams(_Section):
     corpus_mb: float = Field(1.0, gt=0, le=100)
     repeats: int = Field(3, ge=1, le=20)
@@ -110,6 +134,9 @@ class Params(BaseModel):
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     evaluate_extraction: EvaluateExtractionParams = EvaluateExtractionParams()
     generate: GenerateParams = GenerateParams()
+    audit_vignettes: AuditParams = AuditParams()
+    train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
     bench: BenchParams = BenchParams()
 
 

@@ -28,3 +28,18 @@ def seed_tables(tmp_path_factory):
     out = tmp_path_factory.mktemp("facts")
     run_extract([ROOT / "data" / "sources"], out, max_bytes=2_000_000, strict=True, progress=False)
     return out, read_tables(out)
+
+
+@pytest.fixture(scope="session")
+def seed_vignettes(seed_tables, tmp_path_factory):
+    """The real generate stage (project params, 6,000 rows) on the seed fact tables: (path, DataFrame)."""
+    import pandas as pd
+
+    from pipeline.generate import run_generate, settings_from_params
+    from pipeline.params import load_params
+
+    facts_dir, _ = seed_tables
+    g = load_params(ROOT / "params.yaml").generate
+    out = tmp_path_factory.mktemp("vignettes") / "vignettes.parquet"
+    run_generate(facts_dir, 6000, g.seed, out, settings_from_params(g), batch_size=2000, workers=1, progress=False)
+    return out, pd.read_parquet(out)
