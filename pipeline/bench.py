@@ -7,6 +7,7 @@ Figures, not pass/fail timings. Extraction runs on one core over a corpus of at 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -49,6 +50,63 @@ def bench_extraction(sources: Path, corpus_mb: float, repeats: int) -> dict[str,
             "facts": n_facts}
 
 
+def _tree_rss(proc: Any) -> int:
+    """Resident memory of a process and all its children, in bytes."""
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def bench_generation(facts_dir: Path, n: int, workers: int, batch_size: int, seed: int) -> dict[str, Any]:
+    """Generate n vignettes to a temporary Parquet file in a child process; wall time and peak memory
+    (sum of the resident memory of the process tree, sampled every 20 ms)."""
+    import subprocess
+    import tempfile
+    import threading
+
+    import psutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.parquet"
+        cmd = [sys.executable, "-m", "pipeline.cli", "generate", "--facts", str(facts_dir), "--n", str(n),
+               "--seed", str(seed), "--out", str(out), "--workers", str(workers), "--batch-size", str(batch_size),
+               "--quiet"]
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = psutil.Process(child.pid)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                try:
+                    peak = max(peak, _tree_rss(proc))
+                except psutil.Error:
+                    pass
+                done.wait(0.02)
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        _, err = child.communicate()
+        seconds = time.perf_counter() - t0
+        done.set()
+        th.join()
+        if child.returncode != 0:
+            raise SystemExit(f"generation benchmark failed: {err.decode(errors='replace').strip()}")
+        size = out.stat().st_size
+    used = workers if workers > 0 else (os.cpu_count() or 1)
+    return {"vignettes": n, "workers": used, "batch_size": batch_size, "seconds": round(seconds, 2),
+            "vignettes_per_second": round(n / seconds), "peak_memory_mb": round(peak / 2**20, 1),
+            "parquet_mb": round(size / 2**20, 1), "includes_startup": True}
+
+
 def render_md(results: dict[str, Any]) -> str:
     e = results["extraction"]
     lines = [
@@ -59,6 +117,14 @@ def render_md(results: dict[str, Any]) -> str:
         f"| extraction corpus | {e['corpus_bytes']:,} bytes, {e['documents']} documents, {e['words']:,} words |",
         f"| extraction time (best of {e['repeats']}) | {e['seconds_best']} s |",
     ]
+    g = results.get("generation")
+    if g:
+        lines += [
+            f"| generation throughput ({g['workers']} worker(s)) | {g['vignettes_per_second']:,} vignettes/s |",
+            f"| generation run | {g['vignettes']:,} vignettes in {g['seconds']} s (start-up included), "
+            f"{g['parquet_mb']} MB Parquet |",
+            f"| generation peak memory (process tree) | {g['peak_memory_mb']} MB |",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -74,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         "version": __version__, "python": platform.python_version(), "machine": f"{platform.machine()} {platform.system()}",
         "extraction": bench_extraction(root / prm.extract.sources, prm.bench.corpus_mb, prm.bench.repeats),
     }
+    facts = root / prm.generate.facts_dir
+    if (facts / "facts.parquet").exists():
+        results["generation"] = bench_generation(facts, prm.bench.vignettes, prm.bench.workers,
+                                                 prm.generate.batch_size, prm.generate.seed)
+    else:
+        print(f"bench: {facts} has no fact tables (run `make repro` first); generation benchmark skipped")
     out = root / args.out
     write_json(out / "benchmark.json", results)
     write_text(out / "benchmark.md", render_md(results))

@@ -45,6 +45,17 @@ def _cmd_validate(args: argparse.Namespace) -> None:
     print(f"validate: all checks passed ({summary['n_expectations']} expectations) -> {args.reports}")
 
 
+def _cmd_generate(args: argparse.Namespace) -> None:
+    from pipeline.generate import run_generate, settings_from_params
+    from pipeline.params import load_params
+
+    g = load_params(args.params).generate
+    workers = args.workers if args.workers is not None else g.workers
+    n = run_generate(Path(args.facts), args.n, args.seed if args.seed is not None else g.seed, Path(args.out),
+                     settings_from_params(g), args.batch_size or g.batch_size, workers, progress=not args.quiet)
+    print(f"generate: {n} vignettes -> {args.out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="symcause", description="Articles about radiating leg pain -> an evaluated "
                                 "symptom-cause dataset. Research use only, not for diagnosis.")
@@ -63,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--facts", default="data/facts", metavar="DIR")
     v.add_argument("--reports", default="reports/validation", metavar="DIR")
     v.set_defaults(fn=_cmd_validate)
+    g = sub.add_parser("generate", help="write N synthetic vignettes from fact tables",
+                       description="Write N vignettes (Parquet, the contract's `vignettes` table) from the fact "
+                                   "tables in DIR. Wording rates and splits come from params.yaml 'generate'. "
+                                   "The same seed gives the same table; memory is bounded by --batch-size.")
+    g.add_argument("--facts", default="data/facts", metavar="DIR", help="folder with the fact tables")
+    g.add_argument("--n", type=int, required=True, metavar="N", help="number of vignettes")
+    g.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: params.yaml)")
+    g.add_argument("--out", required=True, metavar="FILE", help="output Parquet file")
+    g.add_argument("--params", default=None, metavar="FILE", help="params file (default: the project's params.yaml)")
+    g.add_argument("--workers", type=int, default=None, help="processes (0 = all cores; same rows for any value)")
+    g.add_argument("--batch-size", type=int, default=None, help="rows per batch / Parquet row group")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(fn=_cmd_generate)
     return p
 
 

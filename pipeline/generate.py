@@ -595,13 +595,23 @@ def batches(n: int, batch_size: int) -> list[tuple[int, int, int]]:
 
 
 def iter_tables(composer: Composer, n: int, seed: int, batch_size: int, workers: int) -> Iterator[pa.Table]:
+    """Batches in order; with workers > 1 at most 2 x workers batches are in flight (bounded memory)."""
     jobs = [(seed, b, start, size) for b, start, size in batches(n, batch_size)]
+    workers = workers if workers > 0 else (os.cpu_count() or 1)
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield generate_batch(composer, *job)
         return
+    window = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(composer,)) as pool:
-        yield from pool.map(_work, jobs)
+        pending = [pool.submit(_work, job) for job in jobs[:window]]
+        nxt = window
+        while pending:
+            table = pending.pop(0).result()
+            if nxt < len(jobs):
+                pending.append(pool.submit(_work, jobs[nxt]))
+                nxt += 1
+            yield table
 
 
 def write_vignettes(composer: Composer, n: int, seed: int, out: Path, batch_size: int = 20000, workers: int = 1,
@@ -670,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         root = find_project_root()
         out = root / prm.out
         n = run_generate(root / prm.facts_dir, prm.n, prm.seed, out, settings_from_params(prm), prm.batch_size,
-                         prm.workers or (os.cpu_count() or 1), progress=not args.quiet)
+                         prm.workers, progress=not args.quiet)
         print(f"generate: {n} vignettes -> {prm.out}")
 
     return run_guarded(go)

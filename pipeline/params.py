@@ -125,6 +125,8 @@ class EvaluateParams(_Section):
 class BenchParams(_Section):
     corpus_mb: float = Field(1.0, gt=0, le=100)
     repeats: int = Field(3, ge=1, le=20)
+    vignettes: int = Field(1_000_000, ge=1000, le=100_000_000)
+    workers: int = Field(0, ge=0, le=256)
 
 
 class Params(BaseModel):
