@@ -64,6 +64,7 @@ class GenSettings:
     age_min: int = 18
     age_max: int = 90
     female_share: float = 0.5
+    filler_rate: float = 0.3
 
 
 @dataclass
@@ -159,10 +160,17 @@ class Wording:
     distractors_lay: list[str]
     distractors_clin: list[str]
     symptom_words: dict[str, list[str]]
+    t: dict[str, dict[str, list[str]]]  # voice -> slot -> sentence templates (schemas/vocab/templates.yaml)
 
 
 def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
-    ph = load_yaml((root or find_project_root()) / "schemas" / "vocab" / "phrases.yaml")
+    vocab_dir = (root or find_project_root()) / "schemas" / "vocab"
+    ph = load_yaml(vocab_dir / "phrases.yaml")
+    templates = load_yaml(vocab_dir / "templates.yaml")
+    for voice, slots in _REQUIRED_SLOTS.items():
+        for slot in slots:
+            if not (templates.get(voice) or {}).get(slot):
+                raise BadInputError(f"{vocab_dir / 'templates.yaml'}: {voice}.{slot}: needs at least one template")
 
     def split(section: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         items = ph.get(section) or {}
@@ -188,58 +196,24 @@ def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
         durations_lay=list(ph["durations"]["lay"]), durations_clin=list(ph["durations"]["clinical"]),
         distractors_lay=list(ph["distractors"]["lay"]), distractors_clin=list(ph["distractors"]["clinical"]),
         symptom_words={k: list(v.get("lay") or [k]) for k, v in vocab.symptoms.items()},
+        t={voice: {slot: [str(x) for x in items] for slot, items in slots.items()} for voice, slots in templates.items()},
     )
 
 
-_LAY_OPEN = ("I've had {s} for {d}.", "For {d} now I've had {s}.", "I noticed {s} about {d} ago.",
-             "{S} - started {d} ago.", "Hi, I've got {s} and it's been going on for {d}.",
-             "Can anyone help? {S} for {d}.", "I've been getting {s} on and off for {d}.",
-             "It started {d} ago with {s}.", "So for about {d} I've had {s}.", "Been dealing with {s} for {d}.")
-_LAY_OPEN_CLAUSE = ("{C} and it's been like this for {d}.", "For {d} now {c}.", "{C} - started {d} ago.",
-                    "Can anyone help? {C}, going on {d} now.", "Over the last {d} {c}.", "{C}. It's been {d}.")
-_LAY_MORE = ("I also get {s}.", "There's {s} too.", "Sometimes I get {s} as well.", "On top of that, {s}.",
-             "I've noticed {s} as well.", "Plus {s} now and then.", "Lately there's {s} as well.")
-_LAY_MORE_CLAUSE = ("{C}.", "Also {c}.", "And sometimes {c}.", "{C} as well.", "Now and then {c}.")
-_LAY_SPREAD = ("It seems to travel from {a} down to {b}.", "It spreads into {b}.",
-               "It shoots from {a} into {b}.", "It goes from {a} to {b}.",
-               "Sometimes it runs down into {b}.", "It moves up towards {b}.")
-_LAY_WORSE = ("It's worse when I {f}.", "It gets worse if I {f}.", "It's really bad when I {f}.",
-              "It flares up when I {f}.", "I notice it most when I {f}.", "Trying to {f} makes it worse.")
-_LAY_BETTER = ("It eases off when I {f}.", "It feels better if I {f}.", "It settles when I {f}.",
-               "It calms down once I {f}.")
-_LAY_NEG = ("No {s} though.", "I don't have any {s}.", "There's no {s}.", "Funny thing is I don't get {s}.",
-            "No {s} at all.")
-_LAY_NEG_REGION = ("It doesn't go into {r}.", "It never reaches {r}.", "Nothing in {r}.")
-_LAY_DEMO = ("I'm {age} ({sexw}).", "{age}{sexa} here.", "For context I'm a {age} year old {sexn}.",
-             "I'm a {sexn}, {age}.", "")
-_LAY_NAME = ("My GP thinks it might be {n}.", "I read it could be {n}?", "A friend said it sounds like {n}.",
-             "Could this be {n}?")
+_REQUIRED_SLOTS = {
+    "lay": ("open", "open_clause", "more", "more_clause", "spread", "worse", "better", "neg", "neg_region", "demo",
+            "name", "fillers"),
+    "third_person": ("open", "open_clause", "more", "more_clause", "spread", "worse", "better", "neg", "name", "risk",
+                     "red", "fillers"),
+    "clinical": ("open", "more", "spread", "worse", "better", "neg", "name", "risk", "red", "fillers"),
+}
 
-_CL_OPEN = ("{age}{sx} c/o {s} x {d}.", "{age}yo {sx}, {s}, {d}.", "Pt {age}{sx}. PC: {s} ({d}).",
-            "{age} y/o {sexn} presenting with {s}, onset {d}.", "{age}{sx}: {s} for {d}.")
-_CL_SPREAD = ("Radiates to {b}.", "Referral into {b}.", "Radiating {a} -> {b}.", "Spreads to {b}.")
-_CL_WORSE = ("Agg: {f}.", "Worse w/ {f}.", "Aggravated by {f}.", "{F} provokes sx.")
-_CL_BETTER = ("Eased by {f}.", "Better w/ {f}.", "Relieved by {f}.")
-_CL_MORE = ("Also {s}.", "Assoc {s}.", "+ {s}.", "{S} noted.")
-_CL_NEG = ("Denies {s}.", "No {s}.", "Nil {s}.", "{S} absent.")
-_CL_NAME = ("?{n}.", "Imp: ?{n}.", "Query {n}.")
-_CL_RISK = ("PMH/SH: {r}.", "Hx: {r}.", "Background: {r}.")
-_CL_RED = ("Red flag: {r}.", "NB {r}.", "! {r}.")
+# proximal -> distal order of regions, so that "travels from {a} down to {b}" reads the right way
+_LEVEL = {"lower_back": 0, "buttock": 1, "groin": 2, "hip": 2, "hip_outer": 2, "thigh": 3, "thigh_front": 3,
+          "thigh_back": 3, "thigh_outer": 3, "thigh_inner": 3, "knee": 4, "knee_front": 4, "knee_back": 4,
+          "knee_outer": 4, "knee_inner": 4, "leg": 4, "lower_leg": 5, "shin": 5, "calf": 5, "lower_leg_outer": 5,
+          "ankle": 6, "foot": 7, "toes": 8}
 
-_TP_OPEN = ("A {age}-year-old {sexn} reports {s} for {d}.", "{Pro} is a {age}-year-old {sexn} with {s} for {d}.",
-            "A {sexn} aged {age} describes {s}, present for {d}.", "My {rel} ({age}) has had {s} for {d}.",
-            "This {age}-year-old {sexn} has been troubled by {s} for {d}.")
-_TP_OPEN_CLAUSE = ("A {age}-year-old {sexn} says {c}, for {d} now.", "My {rel} is {age} and {c} - it's been {d}.",
-                   "According to this {age}-year-old {sexn}, {c}, and it has been {d}.")
-_TP_MORE = ("{Pro} also notes {s}.", "There is also {s}.", "{Pro} mentions {s} as well.", "Alongside this, {s}.")
-_TP_MORE_CLAUSE = ("{Pro} says {c}.", "Also, {c}.", "{Pro} adds that {c}.")
-_TP_SPREAD = ("The pain travels to {b}.", "{Pro} says it spreads into {b}.", "It radiates from {a} to {b}.")
-_TP_WORSE = ("It is worse with {f}.", "{F} makes it worse.", "{Pro} finds {f} aggravates it.", "Symptoms increase with {f}.")
-_TP_BETTER = ("It improves with {f}.", "{F} eases it.", "{Pro} gets relief from {f}.")
-_TP_NEG = ("{Pro} has no {s}.", "There is no {s}.", "{Pro} denies {s}.")
-_TP_NAME = ("{Pro} wonders whether it is {n}.", "A friend suggested {n}.", "{Pos} physio mentioned {n}.")
-_TP_RISK = ("Of note, {r}.", "{Pro} adds that {r}.")
-_TP_RED = ("Worryingly, {r}.", "{Pro} also reports that {r}.")
 
 _FIRST_TO_THIRD = ((" I'm ", " {pro} is "), (" I've ", " {pro} has "), (" I ", " {pro} "), (" my ", " {pos} "),
                    (" me ", " {obj} "))
@@ -370,7 +344,7 @@ class Composer:
                 regions.append(reg)
         dur = _pick(r, self.w.durations_clin if style == "clinical" else self.w.durations_lay)
         pain_regs = list(dict.fromkeys(reg for _, sym, reg, _ in chosen if sym == "pain"))
-        spread = (pain_regs[0], pain_regs[1]) if len(pain_regs) >= 2 and r.random() < 0.7 else None
+        spread = spread_pair(pain_regs) if r.random() < 0.7 else None
         n_fac = {"easy": 2, "medium": 1, "hard": 1}[diff]
         agg = [a for a in prof.aggravating if a[1] in self.w.factor_lay]
         agg = r.sample(agg, min(n_fac, len(agg))) if agg and r.random() < 0.85 else []
@@ -433,73 +407,60 @@ class Composer:
                    rel: list[tuple[str, str]], risk: list[tuple[str, str]], neg: str | None, neg_region: str | None,
                    red: tuple[str, str] | None, name: str | None, distractors: list[str], vague: bool) -> str:
         pro, pos, obj = ("she", "her", "her") if female else ("he", "his", "him")
-        Pro = pro.capitalize()
+        L, T = self.w.t["lay"], self.w.t["third_person"]
+        V = T if third else L
         style = "third_person" if third else "lay"
+        sexn = "woman" if female else "man"
+        rel_word = _pick(r, _RELATIVES[(female, 0 if age < 35 else 1 if age < 60 else 2)])
+        ctx = {"age": age, "sexn": sexn, "Pro": pro.capitalize(), "pro": pro, "pos": pos, "Pos": pos.capitalize(),
+               "rel": rel_word, "d": dur, "sexw": "F" if female else "M", "sexa": "F" if female else "M"}
 
         def tp(x: str) -> str:
             return _third(x, pro, pos, obj) if third else x
 
         first, first_clause = syms[0]
         rest = syms[1:]
-        sexn = "woman" if female else "man"
-        rel_word = _pick(r, ("wife", "mum", "daughter", "partner", "sister") if female
-                         else ("husband", "dad", "son", "partner", "brother"))
         if first_clause:
-            tmpl = _pick(r, _TP_OPEN_CLAUSE if third else _LAY_OPEN_CLAUSE)
-            c = tp(first)
-            opener = tmpl.format(c=c, C=c, d=dur, age=age, sexn=sexn, rel=rel_word)
+            opener = _fmt(_pick(r, V["open_clause"]), ctx, c=tp(first))
         else:
             nps = [first]
             if rest and not any(cl for _, cl in rest) and r.random() < 0.4:
                 nps += [p for p, _ in rest]
                 rest = []
-            sp = tp(_join(nps))
-            tmpl = _pick(r, _TP_OPEN if third else _LAY_OPEN)
-            opener = tmpl.format(s=sp, S=sp, d=dur, age=age, sexn=sexn, Pro=Pro, rel=rel_word)
+            opener = _fmt(_pick(r, V["open"]), ctx, s=tp(_join(nps)))
         body: list[str] = []
         for x, is_clause in rest:
-            x = tp(x)
-            if is_clause:
-                body.append(_pick(r, _TP_MORE_CLAUSE if third else _LAY_MORE_CLAUSE).format(c=x, C=x, Pro=Pro))
-            else:
-                body.append(_pick(r, _TP_MORE if third else _LAY_MORE).format(s=x, Pro=Pro))
+            body.append(_fmt(_pick(r, V["more_clause"] if is_clause else V["more"]), ctx,
+                             **({"c": tp(x)} if is_clause else {"s": tp(x)})))
         if spread:
             a = tp(self.region_name(r, spread[0], style, vague))
             b = tp(self.region_name(r, spread[1], style, vague))
-            body.append(_pick(r, _TP_SPREAD if third else _LAY_SPREAD).format(a=a, b=b, Pro=Pro))
-        for _, f in agg:
-            if third:
-                ph = _pick(r, self.w.factor_clin[f])
-                body.append(_pick(r, _TP_WORSE).format(f=ph, F=ph, Pro=Pro))
-            else:
-                body.append(_pick(r, _LAY_WORSE).format(f=_pick(r, self.w.factor_lay[f])))
-        for _, f in rel:
-            if third:
-                ph = _pick(r, self.w.factor_clin[f])
-                body.append(_pick(r, _TP_BETTER).format(f=ph, F=ph, Pro=Pro))
-            else:
-                body.append(_pick(r, _LAY_BETTER).format(f=_pick(r, self.w.factor_lay[f])))
+            body.append(_fmt(_pick(r, V["spread"]), ctx, a=a, b=b))
+        for kind, items in (("worse", agg), ("better", rel)):
+            for _, f in items:
+                ph = _pick(r, self.w.factor_clin[f]) if third else _pick(r, self.w.factor_lay[f])
+                body.append(_fmt(_pick(r, V[kind]), ctx, f=ph))
         for _, f in risk:
             ph = tp(_pick(r, self.w.risk_lay[f]))
-            body.append(_pick(r, _TP_RISK).format(r=ph, Pro=Pro) if third else ph + ".")
+            body.append(_fmt(_pick(r, T["risk"]), ctx, r=ph) if third else ph + ".")
         if neg:
             word = _pick(r, self.w.neg_lay.get(neg) or [neg.replace("_", " ")])
-            body.append(_pick(r, _TP_NEG if third else _LAY_NEG).format(s=word, Pro=Pro))
+            body.append(_fmt(_pick(r, V["neg"]), ctx, s=word))
         if neg_region:
-            body.append(tp(_pick(r, _LAY_NEG_REGION).format(r=self.region_name(r, neg_region, "lay", False))))
+            body.append(tp(_fmt(_pick(r, L["neg_region"]), ctx, r=self.region_name(r, neg_region, "lay", False))))
         if red:
             ph = tp(_pick(r, self.w.red_lay[red[1]]))
-            body.append(_pick(r, _TP_RED).format(r=ph, Pro=Pro) if third else ph + ".")
+            body.append(_fmt(_pick(r, T["red"]), ctx, r=ph) if third else ph + ".")
         for d in distractors:
             body.append(tp(d) + ".")
         if name:
-            body.append(_pick(r, _TP_NAME if third else _LAY_NAME).format(
-                n=name if name.isupper() else name.lower(), Pro=Pro, Pos=pos.capitalize()))
+            body.append(_fmt(_pick(r, V["name"]), ctx, n=name if name.isupper() else name.lower()))
         r.shuffle(body)
         parts = [opener, *body]
+        if r.random() < self.s.filler_rate:
+            parts.append(_fmt(_pick(r, V["fillers"]), ctx))
         if not third:
-            demo = _pick(r, _LAY_DEMO).format(age=age, sexw="F" if female else "M", sexa="F" if female else "M",
-                                              sexn=sexn)
+            demo = _fmt(_pick(r, L["demo"]), ctx)
             if demo:
                 parts.insert(0 if r.random() < 0.5 else len(parts), demo)
         return " ".join(parts)
@@ -508,20 +469,20 @@ class Composer:
                   spread: tuple[str, str] | None, agg: list[tuple[str, str]], rel: list[tuple[str, str]],
                   risk: list[tuple[str, str]], neg: str | None, neg_region: str | None, red: tuple[str, str] | None,
                   name: str | None, distractors: list[str], vague: bool) -> str:
-        sx = "F" if female else "M"
-        side = _pick(r, ("L ", "R ", "", "", "Lt ", "Rt "))
-        parts = [_pick(r, _CL_OPEN).format(age=age, sx=sx, s=side + syms[0], d=dur, sexn="female" if female else "male")]
+        C = self.w.t["clinical"]
+        ctx = {"age": age, "sx": "F" if female else "M", "sexn": "female" if female else "male", "d": dur}
+        side = _pick(r, ("L ", "R ", "", "", "Lt ", "Rt ", "left ", "right "))
+        parts = [_fmt(_pick(r, C["open"]), ctx, s=side + syms[0])]
         body = []
         for x in syms[1:]:
-            body.append(_pick(r, _CL_MORE).format(s=x, S=x))
+            body.append(_fmt(_pick(r, C["more"]), ctx, s=x))
         if spread:
-            body.append(_pick(r, _CL_SPREAD).format(a=self.region_name(r, spread[0], "clinical", vague),
-                                                    b=self.region_name(r, spread[1], "clinical", vague)))
+            body.append(_fmt(_pick(r, C["spread"]), ctx, a=self.region_name(r, spread[0], "clinical", vague),
+                             b=self.region_name(r, spread[1], "clinical", vague)))
         if agg:
-            phs = ", ".join(_pick(r, self.w.factor_clin[f]) for _, f in agg)
-            body.append(_pick(r, _CL_WORSE).format(f=phs, F=phs))
+            body.append(_fmt(_pick(r, C["worse"]), ctx, f=", ".join(_pick(r, self.w.factor_clin[f]) for _, f in agg)))
         if rel:
-            body.append(_pick(r, _CL_BETTER).format(f=_pick(r, self.w.factor_clin[rel[0][1]])))
+            body.append(_fmt(_pick(r, C["better"]), ctx, f=_pick(r, self.w.factor_clin[rel[0][1]])))
         negs = []
         if neg:
             negs.append(_pick(r, self.w.neg_clin.get(neg) or [neg.replace("_", " ")]))
@@ -529,18 +490,49 @@ class Composer:
             where = self.region_name(r, neg_region, "clinical", False)
             negs.append(f"pain below {where}" if r.random() < 0.5 else f"radiation to {where}")
         if negs:
-            joined = ", ".join(negs)
-            body.append(_pick(r, _CL_NEG).format(s=joined, S=joined))
+            body.append(_fmt(_pick(r, C["neg"]), ctx, s=", ".join(negs)))
         if risk:
-            body.append(_pick(r, _CL_RISK).format(r=_pick(r, self.w.risk_clin[risk[0][1]])))
+            body.append(_fmt(_pick(r, C["risk"]), ctx, r=_pick(r, self.w.risk_clin[risk[0][1]])))
         if red:
-            body.append(_pick(r, _CL_RED).format(r=_pick(r, self.w.red_clin[red[1]])))
+            body.append(_fmt(_pick(r, C["red"]), ctx, r=_pick(r, self.w.red_clin[red[1]])))
         for d in distractors:
             body.append(d + ".")
         if name:
-            body.append(_pick(r, _CL_NAME).format(n=name if name.isupper() else name.lower()))
+            body.append(_fmt(_pick(r, C["name"]), ctx, n=name if name.isupper() else name.lower()))
         r.shuffle(body)
+        if r.random() < self.s.filler_rate:
+            body.append(_fmt(_pick(r, C["fillers"]), ctx))
         return " ".join(parts + body)
+
+
+def spread_pair(pain_regions: list[str]) -> tuple[str, str] | None:
+    """(proximal, distal) for a "radiates from a to b" sentence, from the first two pain regions;
+    None when they are at the same level or one is the whole leg."""
+    if len(pain_regions) < 2:
+        return None
+    a, b = sorted(pain_regions[:2], key=lambda x: _LEVEL.get(x, 4))
+    if _LEVEL.get(a, 4) < _LEVEL.get(b, 4) and "leg" not in (a, b):
+        return a, b
+    return None
+
+
+_RELATIVES = {  # (female, age band) -> who might write on their behalf
+    (True, 0): ("daughter", "sister", "partner", "girlfriend", "flatmate"),
+    (True, 1): ("wife", "sister", "partner", "mum", "friend"),
+    (True, 2): ("mum", "mother", "gran", "aunt", "mother-in-law"),
+    (False, 0): ("son", "brother", "partner", "boyfriend", "flatmate"),
+    (False, 1): ("husband", "brother", "partner", "dad", "friend"),
+    (False, 2): ("dad", "father", "grandad", "uncle", "father-in-law"),
+}
+
+
+def _fmt(template: str, ctx: dict[str, Any], **slots: Any) -> str:
+    """Fill a template; {S}, {C}, {F} are the {s}, {c}, {f} slots (sentence starts are capitalised by tidy)."""
+    values = {**ctx, **slots}
+    for k in ("s", "c", "f"):
+        if k in slots:
+            values[k.upper()] = slots[k]
+    return template.format(**values)
 
 
 _ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU])")
@@ -638,6 +630,7 @@ def settings_from_params(g: Any) -> GenSettings:
         vague_region_rate=dict(g.vague_region_rate), splits=dict(g.splits),
         holdout_conditions=tuple(g.holdout_conditions), min_confidence=g.min_confidence,
         age_mean=g.age.mean, age_sd=g.age.sd, age_min=g.age.min, age_max=g.age.max, female_share=g.female_share,
+        filler_rate=g.filler_rate,
     )
 
 

@@ -1,0 +1,199 @@
+"""The vignette generator: determinism, traceability, balance, splits, params and bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+import re
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import BadInputError
+from pipeline.generate import (
+    SPLITS,
+    Composer,
+    content_signature,
+    load_composer,
+    run_generate,
+    settings_from_params,
+    spread_pair,
+    tidy,
+)
+from pipeline.params import load_params
+from pipeline.vocab import CATEGORIES
+
+
+@pytest.fixture(scope="module")
+def settings(root):
+    return settings_from_params(load_params(root / "params.yaml").generate)
+
+
+@pytest.fixture(scope="module")
+def composer(seed_tables, settings) -> Composer:
+    return load_composer(seed_tables[0], settings)
+
+
+def _gen(facts_dir, out, n, seed, settings, **kw):
+    run_generate(facts_dir, n, seed, out, settings, progress=False, **kw)
+    return out.read_bytes()
+
+
+def _sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(seed_tables, settings, tmp_path):
+    facts = seed_tables[0]
+    a = _gen(facts, tmp_path / "a.parquet", 3000, 7, settings, batch_size=1000)
+    b = _gen(facts, tmp_path / "b.parquet", 3000, 7, settings, batch_size=1000)
+    c = _gen(facts, tmp_path / "c.parquet", 3000, 8, settings, batch_size=1000)
+    assert _sha(a) == _sha(b)
+    ta, tc = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "c.parquet")
+    assert (ta.text != tc.text).mean() > 0.9
+
+
+def test_output_does_not_depend_on_the_number_of_workers(seed_tables, settings, tmp_path):
+    facts = seed_tables[0]
+    one = _gen(facts, tmp_path / "one.parquet", 2500, 3, settings, batch_size=500, workers=1)
+    two = _gen(facts, tmp_path / "two.parquet", 2500, 3, settings, batch_size=500, workers=2)
+    assert _sha(one) == _sha(two)
+
+
+def test_row_groups_follow_the_batch_size(seed_tables, settings, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "v.parquet"
+    run_generate(seed_tables[0], 2300, 1, out, settings, batch_size=1000, progress=False)
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_rows == 2300
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1000, 1000, 300]
+
+
+def test_every_fact_id_belongs_to_the_vignettes_condition(seed_vignettes, seed_tables):
+    _, df = seed_vignettes
+    tables = seed_tables[1]
+    owner = dict(zip(tables["facts"].fact_id, tables["facts"].condition_id))
+    owner.update(zip(tables["factors"].fact_id, tables["factors"].condition_id))
+    for row in df.itertuples():
+        assert len(row.fact_ids) >= 1
+        assert all(owner[f] == row.condition_id for f in row.fact_ids), row.vignette_id
+
+
+def test_symptoms_and_regions_come_from_the_cited_facts(seed_vignettes, seed_tables):
+    _, df = seed_vignettes
+    facts = seed_tables[1]["facts"].set_index("fact_id")
+    for row in df.head(1500).itertuples():
+        cited = facts.loc[[f for f in row.fact_ids if f in facts.index]]
+        positive = cited[~cited.negated]
+        assert set(row.symptoms) <= set(positive.symptom)
+        assert set(row.regions) <= set(positive.region)
+        assert set(row.factors) >= set()  # factors come from the factors table (checked above by owner)
+
+
+def test_categories_are_balanced_and_labels_match_conditions(seed_vignettes, seed_tables):
+    _, df = seed_vignettes
+    shares = df.category.value_counts(normalize=True)
+    assert set(shares.index) == set(CATEGORIES)
+    assert shares.min() > 0.13 and shares.max() < 0.20
+    cat_of = dict(zip(seed_tables[1]["conditions"].condition_id, seed_tables[1]["conditions"].category))
+    assert (df.condition_id.map(cat_of) == df.category).all()
+
+
+def test_voices_difficulties_and_rates_follow_params(seed_vignettes, settings):
+    _, df = seed_vignettes
+    style = df["style"].value_counts(normalize=True)
+    for k, v in settings.styles.items():
+        assert abs(style[k] - v) < 0.03
+    diff = df.difficulty.value_counts(normalize=True)
+    for k, v in settings.difficulty.items():
+        assert abs(diff[k] - v) < 0.03
+    assert abs(df.names_condition.mean() - settings.name_rate) < 0.02
+    # harder cases carry more noise
+    noise = df.assign(n=df.distractors.str.len()).groupby("difficulty").n.mean()
+    assert noise["easy"] < noise["medium"] < noise["hard"]
+    negs = df.assign(n=df.negated_findings.str.len() > 0).groupby("difficulty").n.mean()
+    assert negs["easy"] < negs["hard"]
+
+
+def test_voices_read_differently(seed_vignettes):
+    _, df = seed_vignettes
+    lay = df[df["style"] == "lay"].text
+    clin = df[df["style"] == "clinical"].text
+    third = df[df["style"] == "third_person"].text
+    assert lay.str.contains(r"\b(?:I|I've|I'm|my)\b").mean() > 0.95
+    assert clin.str.contains(r"\b\d{2}\s?(?:yo|y/o)?\s?[FM]\b|\bc/o\b|\bPC:|-year-old").mean() > 0.8
+    assert third.str.contains(r"\b(?:he|she|his|her|He|She|His|Her)\b").mean() > 0.9
+    assert clin.str.contains(r"\bI've\b").mean() < 0.01
+
+
+def test_condition_names_appear_only_when_flagged(seed_vignettes, seed_tables):
+    _, df = seed_vignettes
+    names = dict(zip(seed_tables[1]["conditions"].condition_id, seed_tables[1]["conditions"].name))
+    unflagged = df[~df.names_condition].head(2000)
+    hits = sum(names[c].lower() in t.lower() for c, t in zip(unflagged.condition_id, unflagged.text))
+    assert hits / len(unflagged) < 0.02
+
+
+def test_demographics_are_in_range_and_follow_condition_priors(seed_vignettes, settings):
+    _, df = seed_vignettes
+    assert df.age.between(settings.age_min, settings.age_max).all()
+    assert set(df.sex) == {"female", "male"}
+    by_cond = df.groupby("condition_id").age.mean()
+    if "hip_osteoarthritis" in by_cond and "patellofemoral_pain_syndrome" in by_cond:
+        assert by_cond["hip_osteoarthritis"] > by_cond["patellofemoral_pain_syndrome"] + 15
+
+
+def test_the_same_content_never_lands_in_two_splits(seed_vignettes):
+    _, df = seed_vignettes
+    sig = df.apply(lambda r: content_signature(r.category, list(r.fact_ids), list(r.factors),
+                                               list(r.negated_findings)), axis=1)
+    per_sig = df.assign(sig=sig).groupby("sig").split.nunique()
+    assert (per_sig == 1).all()
+    norm = df.text.str.lower().str.replace(r"[^a-z0-9 ]", "", regex=True)
+    per_text = df.assign(norm=norm).groupby("norm").split.nunique()
+    assert (per_text == 1).all()
+    shares = df.split.value_counts(normalize=True)
+    assert set(shares.index) == set(SPLITS) and 0.7 < shares["train"] < 0.9
+
+
+def test_held_out_conditions_only_appear_in_test(seed_tables, settings, tmp_path):
+    held = sorted(seed_tables[1]["conditions"].query("category == 'knee_joint'").condition_id)[:1]
+    s = dataclasses.replace(settings, holdout_conditions=tuple(held))
+    out = tmp_path / "h.parquet"
+    run_generate(seed_tables[0], 3000, 5, out, s, batch_size=1000, progress=False)
+    df = pd.read_parquet(out)
+    rows = df[df.condition_id.isin(held)]
+    assert len(rows) > 0 and (rows.split == "test").all()
+
+
+def test_unknown_holdout_condition_is_a_bad_input(seed_tables, settings, tmp_path):
+    s = dataclasses.replace(settings, holdout_conditions=("no_such_condition",))
+    with pytest.raises(BadInputError, match="holdout_conditions.*no_such_condition"):
+        run_generate(seed_tables[0], 10, 1, tmp_path / "x.parquet", s, progress=False)
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_missing_facts_folder_names_the_file(settings, tmp_path):
+    with pytest.raises(BadInputError, match=str(tmp_path / "nope")):
+        run_generate(tmp_path / "nope", 10, 1, tmp_path / "x.parquet", settings, progress=False)
+
+
+def test_spread_runs_from_proximal_to_distal():
+    assert spread_pair(["foot", "lower_back"]) == ("lower_back", "foot")
+    assert spread_pair(["buttock", "calf", "foot"]) == ("buttock", "calf")
+    assert spread_pair(["knee", "knee_front"]) is None  # same level: no direction to state
+    assert spread_pair(["leg", "foot"]) is None
+    assert spread_pair(["knee"]) is None
+
+
+def test_generated_text_never_says_pain_moves_up(composer):
+    r = random.Random(11)
+    texts = [composer.compose(r, 0)["text"] for _ in range(2000)]
+    assert not any("moves up" in t for t in texts)
+    assert sum("down" in t for t in texts) > 50
+
+
+def test_tidy_fixes_articles_and_capitals():
+    assert tidy("i saw a ache.  it hurts") == "I saw an ache. It hurts"
