@@ -535,7 +535,7 @@ def _fmt(template: str, ctx: dict[str, Any], **slots: Any) -> str:
     return template.format(**values)
 
 
-_ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU])")
+_ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU]|(?:8|11|18|8\d)\b|(?:8|11|18|8\d)-)")
 _SENT_START = re.compile(r"(^|[.!?] +)([a-z])")
 
 

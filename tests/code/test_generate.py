@@ -197,3 +197,4 @@ def test_generated_text_never_says_pain_moves_up(composer):
 
 def test_tidy_fixes_articles_and_capitals():
     assert tidy("i saw a ache.  it hurts") == "I saw an ache. It hurts"
+    assert tidy("A 18-year-old and a 80-year-old, a 28-year-old") == "An 18-year-old and an 80-year-old, a 28-year-old"
