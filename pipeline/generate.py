@@ -73,6 +73,7 @@ class Profile:
     name: str
     category: str
     facts: list[tuple[str, str, str, str | None]]          # (fact_id, symptom, region, quality)
+    weights: list[float]                                     # how strongly each fact speaks for the condition
     negated: list[tuple[str, str, str]]                      # (fact_id, symptom, region)
     aggravating: list[tuple[str, str]]                       # (fact_id, factor)
     relieving: list[tuple[str, str]]
@@ -100,9 +101,13 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
         if p is None or p.empty:
             continue
         seen: dict[tuple[str, str, Any], str] = {}
+        support: dict[tuple[str, str, Any], list[float]] = {}
         for f in p.itertuples():
             q = f.quality if isinstance(f.quality, str) else None
             seen.setdefault((f.symptom, f.region, q), f.fact_id)
+            support.setdefault((f.symptom, f.region, q), []).append(float(f.confidence))
+        home = r.region if isinstance(getattr(r, "region", None), str) else None
+        ordered = sorted(seen.items(), key=lambda x: x[1])
         g = by_fac.get(r.condition_id, fac.iloc[0:0])
         lex = vocab.lexicon.get(r.condition_id)
 
@@ -122,7 +127,8 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
                 negs.setdefault((f.symptom, f.region), f.fact_id)
         out.append(Profile(
             condition_id=r.condition_id, name=r.name, category=r.category,
-            facts=[(fid, sym, reg, q) for (sym, reg, q), fid in sorted(seen.items(), key=lambda x: x[1])],
+            facts=[(fid, sym, reg, q) for (sym, reg, q), fid in ordered],
+            weights=[fact_weight(support[key], key[1], home, vocab.region_coarse) for key, _ in ordered],
             negated=[(fid, sym, reg) for (sym, reg), fid in sorted(negs.items(), key=lambda x: x[1])],
             aggravating=kind("aggravating"), relieving=kind("relieving"), risk=kind("risk_factor"),
             red_flags=kind("red_flag"),
@@ -131,6 +137,26 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
             female_share=float(lex.female_share) if lex and lex.female_share is not None else s.female_share,
         ))
     return out
+
+
+def fact_weight(confidences: list[float], region: str, home: str | None, coarse: dict[str, str]) -> float:
+    """Sampling weight of a symptom-region fact: its best confidence, more when several sentences
+    state it, and more when it is at the condition's own site (an article about radiating pain
+    mentions far-away regions often; a patient mentions the site first)."""
+    w = max(confidences) * (1.0 + 0.25 * min(len(confidences) - 1, 4))
+    if home:
+        if region == home:
+            w *= 3.0
+        elif coarse.get(region, region) == coarse.get(home, home):
+            w *= 2.0
+    return round(w, 6)
+
+
+def weighted_sample(r: random.Random, items: list[Any], weights: list[float], k: int) -> list[Any]:
+    """k items without replacement, item i with probability proportional to weights[i]
+    (Efraimidis-Spirakis keys u ** (1 / w))."""
+    keyed = sorted(((r.random() ** (1.0 / w) if w > 0 else 0.0, i) for i, w in enumerate(weights)), reverse=True)
+    return [items[i] for _, i in keyed[:k]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +341,7 @@ class Composer:
         diff = _weighted(r, DIFFICULTIES, s.difficulty)
         lo, hi = {"easy": (3, 4), "medium": (2, 3), "hard": (1, 2)}[diff]
         k = min(len(prof.facts), lo + int(r.random() * (hi - lo + 1)))
-        chosen = r.sample(prof.facts, k)
+        chosen = weighted_sample(r, prof.facts, prof.weights, k)
         if not any(f[1] == "pain" for f in chosen):
             all_pain = [f for f in prof.facts if f[1] == "pain"]
             if all_pain and r.random() < 0.7:
@@ -345,13 +371,13 @@ class Composer:
         dur = _pick(r, self.w.durations_clin if style == "clinical" else self.w.durations_lay)
         pain_regs = list(dict.fromkeys(reg for _, sym, reg, _ in chosen if sym == "pain"))
         spread = spread_pair(pain_regs) if r.random() < 0.7 else None
-        n_fac = {"easy": 2, "medium": 1, "hard": 1}[diff]
+        n_fac = {"easy": 3, "medium": 2, "hard": 1}[diff]
         agg = [a for a in prof.aggravating if a[1] in self.w.factor_lay]
         agg = r.sample(agg, min(n_fac, len(agg))) if agg and r.random() < 0.85 else []
         rel = [a for a in prof.relieving if a[1] in self.w.factor_lay and a[1] not in {x[1] for x in agg}]
         rel = [_pick(r, rel)] if rel and r.random() < 0.5 else []
         risk = [a for a in prof.risk if a[1] in self.w.risk_lay]
-        risk = [_pick(r, risk)] if risk and r.random() < 0.3 else []
+        risk = [_pick(r, risk)] if risk and r.random() < 0.4 else []
         neg_stmt: str | None = None
         neg_region: str | None = None
         if r.random() < s.negation_rate.get(diff, 0.0):
