@@ -513,7 +513,9 @@ class Extractor:
                     facts.extend(self._symptom_facts(source_id, key, s, sent_text, ms, cond_spans, conditions,
                                                      inherited))
                 focus_spans = [(c.start, c.end) for c in mentions if c.key in focus]
-                factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, focus_spans, red_here, inherited))
+                own_spans = [(c.start, c.end) for c in mentions if c.key == key]
+                factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, focus_spans, red_here, inherited,
+                                                  own_spans))
         # document-level red flags: attach to every condition of the document, marked as such
         for k, mt in doc_red_flags:
             s = sentences[k]
@@ -744,11 +746,19 @@ class Extractor:
         }
 
     def _factor_facts(self, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
-                      cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool) -> list[dict]:
+                      cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
+                      own_spans: list[tuple[int, int]] | None = None) -> list[dict]:
         out = []
         cues = [m for m in ms if m.kind.startswith("cue_")]
+        not_self = set(self.vocab.context.get("condition_name_risk_exclude") or [])
         for f in (m for m in ms if m.kind in ("f_act", "f_risk", "f_red")):
             if any(a <= f.start and f.end <= b for a, b in cond_spans):
+                # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor:
+                # recorded with scope `condition` (derived from the name, not a separate statement)
+                if (f.kind == "f_risk" and f.value not in not_self and own_spans
+                        and any(a <= f.start and f.end <= b for a, b in own_spans)):
+                    out.append(self._factor_row(source_id, cid, s, sent_text, "risk_factor", f.value, False, False,
+                                                "rule:condition_name", 0.9, "condition"))
                 continue
             before = [c for c in cues if c.end <= f.start and not any(
                 t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]

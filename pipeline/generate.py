@@ -65,6 +65,7 @@ class GenSettings:
     age_max: int = 90
     female_share: float = 0.5
     filler_rate: float = 0.3
+    self_report_rate: float = 0.6
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Profile:
     aggravating: list[tuple[str, str]]                       # (fact_id, factor)
     relieving: list[tuple[str, str]]
     risk: list[tuple[str, str]]
+    self_risk: list[tuple[str, str]]                         # risk factors that name the condition ("flat feet")
     red_flags: list[tuple[str, str]]
     age_mean: float
     age_sd: float
@@ -111,11 +113,12 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
         g = by_fac.get(r.condition_id, fac.iloc[0:0])
         lex = vocab.lexicon.get(r.condition_id)
 
-        def kind(k: str, g: pd.DataFrame = g) -> list[tuple[str, str]]:
+        def kind(k: str, g: pd.DataFrame = g, scopes: tuple[str, ...] = ("sentence", "condition")
+                 ) -> list[tuple[str, str]]:
             sel = g[g.kind == k]
             firsts: dict[str, str] = {}
             for fid, fv, scope in zip(sel.fact_id, sel.factor, sel.scope):
-                if k != "red_flag" and scope != "sentence":
+                if k != "red_flag" and scope not in scopes:
                     continue
                 firsts.setdefault(fv, fid)
             return [(fid, fv) for fv, fid in sorted(firsts.items())]
@@ -131,6 +134,7 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
             weights=[fact_weight(support[key], key[1], home, vocab.region_coarse) for key, _ in ordered],
             negated=[(fid, sym, reg) for (sym, reg), fid in sorted(negs.items(), key=lambda x: x[1])],
             aggravating=kind("aggravating"), relieving=kind("relieving"), risk=kind("risk_factor"),
+            self_risk=kind("risk_factor", scopes=("condition",)),
             red_flags=kind("red_flag"),
             age_mean=float(lex.age_mean) if lex and lex.age_mean else s.age_mean,
             age_sd=float(lex.age_sd) if lex and lex.age_sd else s.age_sd,
@@ -245,8 +249,16 @@ _FIRST_TO_THIRD = ((" I'm ", " {pro} is "), (" I've ", " {pro} has "), (" I ", "
                    (" me ", " {obj} "))
 
 
+_I_VERB = re.compile(r"\bI (always |often |usually |just )?(have|do|don't|wear|sit|get|go|feel|work|walk|run|favour|need|"
+                     r"notice|keep|can|can't|am|was|had|started|went|doubled|hurt|got|put|use|try)\b")
+_VERB_3RD = {"have": "has", "do": "does", "don't": "doesn't", "am": "is", "go": "goes", "try": "tries"}
+
+
 def _third(text: str, pro: str, pos: str, obj: str) -> str:
-    t = f" {text} "
+    """First person -> third person ("I have flat feet" -> "she has flat feet")."""
+    t = _I_VERB.sub(lambda m: f"{pro} {m.group(1) or ''}" + _VERB_3RD.get(m.group(2), m.group(2) if m.group(2) in (
+        "can", "can't", "was", "had", "started", "went", "doubled", "hurt", "got", "put") else m.group(2) + "s"), text)
+    t = f" {t} "
     for a, b in _FIRST_TO_THIRD:
         t = t.replace(a, b.format(pro=pro, pos=pos, obj=obj))
     return t.strip()
@@ -377,7 +389,11 @@ class Composer:
         rel = [a for a in prof.relieving if a[1] in self.w.factor_lay and a[1] not in {x[1] for x in agg}]
         rel = [_pick(r, rel)] if rel and r.random() < 0.5 else []
         risk = [a for a in prof.risk if a[1] in self.w.risk_lay]
-        risk = [_pick(r, risk)] if risk and r.random() < 0.4 else []
+        self_risk = [a for a in prof.self_risk if a[1] in self.w.risk_lay]
+        if self_risk and r.random() < s.self_report_rate:
+            risk = [_pick(r, self_risk)]  # people say "I have flat feet" without knowing it is the cause
+        else:
+            risk = [_pick(r, risk)] if risk and r.random() < 0.4 else []
         neg_stmt: str | None = None
         neg_region: str | None = None
         if r.random() < s.negation_rate.get(diff, 0.0):
@@ -656,7 +672,7 @@ def settings_from_params(g: Any) -> GenSettings:
         vague_region_rate=dict(g.vague_region_rate), splits=dict(g.splits),
         holdout_conditions=tuple(g.holdout_conditions), min_confidence=g.min_confidence,
         age_mean=g.age.mean, age_sd=g.age.sd, age_min=g.age.min, age_max=g.age.max, female_share=g.female_share,
-        filler_rate=g.filler_rate,
+        filler_rate=g.filler_rate, self_report_rate=g.self_report_rate,
     )
 
 

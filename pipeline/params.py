@@ -67,6 +67,7 @@ class GenerateParams(_Section):
     difficulty: dict[str, float] = {"easy": 0.3, "medium": 0.45, "hard": 0.25}
     name_rate: float = Field(0.05, ge=0, le=1)
     filler_rate: float = Field(0.3, ge=0, le=1)
+    self_report_rate: float = Field(0.6, ge=0, le=1)
     red_flag_rate: float = Field(0.08, ge=0, le=1)
     negation_rate: dict[str, float] = {"easy": 0.2, "medium": 0.4, "hard": 0.6}
     distractor_rate: dict[str, float] = {"easy": 0.05, "medium": 0.3, "hard": 0.6}

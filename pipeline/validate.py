@@ -117,6 +117,14 @@ def run_gx(frames: dict[str, pd.DataFrame], suites: dict[str, dict[str, Any]], d
     return results
 
 
+def _relative(path: Path) -> str:
+    """A path relative to the project root where possible, so the summary is the same in every clone."""
+    try:
+        return path.resolve().relative_to(find_project_root().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def run_validate(facts_dir: Path, reports: Path, min_conditions: int = 5, max_facts_per_condition: int = 400,
                  suite_dir: Path | None = None) -> dict[str, Any]:
     tables = read_tables(facts_dir)
@@ -183,10 +191,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-def _relative(path: Path) -> str:
-    """A path relative to the project root where possible, so the summary is the same in every clone."""
-    try:
-        return path.resolve().relative_to(find_project_root().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()

@@ -195,6 +195,15 @@ def test_generated_text_never_says_pain_moves_up(composer):
     assert sum("down" in t for t in texts) > 50
 
 
+def test_first_person_becomes_third_person():
+    from pipeline.generate import _third
+
+    assert _third("I have flat feet", "she", "her", "her") == "she has flat feet"
+    assert _third("I always favour one leg", "he", "his", "him") == "he always favours one leg"
+    assert _third("I've got weak glutes and my knee hurts", "she", "her", "her") == "she has got weak glutes and her knee hurts"
+    assert _third("I can't feel my foot", "he", "his", "him") == "he can't feel his foot"
+
+
 def test_tidy_fixes_articles_and_capitals():
     assert tidy("i saw a ache.  it hurts") == "I saw an ache. It hurts"
     assert tidy("A 18-year-old and a 80-year-old, a 28-year-old") == "An 18-year-old and an 80-year-old, a 28-year-old"
