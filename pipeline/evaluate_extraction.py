@@ -155,7 +155,8 @@ def read_facts(folder: Path) -> dict[str, pd.DataFrame]:
     return read_tables(folder)
 
 
-def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path) -> dict[str, Any]:
+def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path,
+                   dev_dir: Path | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     seeds = load_gold(gold_dir / "seeds")
     if seeds:
@@ -167,6 +168,10 @@ def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path
             "facts": int(len(tables["facts"])),
             "factors": int(len(tables["factors"])),
         }
+    dev = load_gold(gold_dir / "dev") if dev_dir is not None and dev_dir.is_dir() else {}
+    if dev:  # development articles: used to tune the rules (unlike the held-out article)
+        tables, _ = extract_tables([dev_dir], max_bytes=10_000_000, progress=False)
+        report["dev"] = evaluate_set(dev, tables)
     held = load_gold(gold_dir / "heldout")
     if held:
         tables, _ = extract_tables([heldout_dir], max_bytes=10_000_000, progress=False)
@@ -193,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         prm = load_params(args.params)
         root = find_project_root()
         e = prm.evaluate_extraction
-        rep = run_evaluation(root / prm.extract.out, root / e.gold, root / e.heldout_articles, root / e.out)
+        rep = run_evaluation(root / prm.extract.out, root / e.gold, root / e.heldout_articles, root / e.out,
+                             root / e.dev_articles)
         for name, part in rep.items():
             o = part["overall"]
             print(f"{name}: conditions F1 {o['conditions']['f1']} (R {o['conditions']['recall']}), category acc "

@@ -33,6 +33,7 @@ class ValidateParams(_Section):
 class EvaluateExtractionParams(_Section):
     gold: str = "data/gold"
     heldout_articles: str = "data/heldout/articles"
+    dev_articles: str = "data/dev/articles"
     out: str = "reports/extraction.json"
 
 
