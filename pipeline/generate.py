@@ -84,6 +84,11 @@ class Profile:
     age_mean: float
     age_sd: float
     female_share: float
+    pain_facts: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    generic_negatives: tuple[str, ...] = ()
+
+
+_GENERIC_NEGATIVES = ("numbness", "tingling", "weakness", "swelling", "locking", "clicking", "instability", "stiffness")
 
 
 def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame, vocab: Vocab,
@@ -314,6 +319,15 @@ class Composer:
         self.s = settings
         self.by_cat: dict[str, list[Profile]] = {c: [] for c in CATEGORIES}
         for p in profiles:
+            # what compose() would otherwise filter on every call
+            p.aggravating = [a for a in p.aggravating if a[1] in wording.factor_lay]
+            p.relieving = [a for a in p.relieving if a[1] in wording.factor_lay]
+            p.risk = [a for a in p.risk if a[1] in wording.risk_lay]
+            p.self_risk = [a for a in p.self_risk if a[1] in wording.risk_lay]
+            p.red_flags = [a for a in p.red_flags if a[1] in wording.red_lay]
+            p.pain_facts = [f for f in p.facts if f[1] == "pain"]
+            own = {f[1] for f in p.facts}
+            p.generic_negatives = tuple(x for x in _GENERIC_NEGATIVES if x not in own)
             self.by_cat[p.category].append(p)
         self.cats = tuple(c for c in CATEGORIES if self.by_cat[c])
         self.all_symptoms = tuple(k for k in wording.symptom_words if k not in ("fever", "reduced_reflex"))
@@ -354,10 +368,9 @@ class Composer:
         lo, hi = {"easy": (3, 4), "medium": (2, 3), "hard": (1, 2)}[diff]
         k = min(len(prof.facts), lo + int(r.random() * (hi - lo + 1)))
         chosen = weighted_sample(r, prof.facts, prof.weights, k)
-        if not any(f[1] == "pain" for f in chosen):
-            all_pain = [f for f in prof.facts if f[1] == "pain"]
-            if all_pain and r.random() < 0.7:
-                chosen[0] = _pick(r, all_pain)
+        if prof.pain_facts and not any(f[1] == "pain" for f in chosen):
+            if r.random() < 0.7:
+                chosen[0] = _pick(r, prof.pain_facts)
         chosen.sort(key=lambda f: (f[1] != "pain", f[0]))
         vague = r.random() < s.vague_region_rate.get(diff, 0.0)
         age = max(s.age_min, min(s.age_max, int(round(r.gauss(prof.age_mean, prof.age_sd)))))
@@ -384,20 +397,19 @@ class Composer:
         pain_regs = list(dict.fromkeys(reg for _, sym, reg, _ in chosen if sym == "pain"))
         spread = spread_pair(pain_regs) if r.random() < 0.7 else None
         n_fac = {"easy": 3, "medium": 2, "hard": 1}[diff]
-        agg = [a for a in prof.aggravating if a[1] in self.w.factor_lay]
+        agg = prof.aggravating
         agg = r.sample(agg, min(n_fac, len(agg))) if agg and r.random() < 0.85 else []
-        rel = [a for a in prof.relieving if a[1] in self.w.factor_lay and a[1] not in {x[1] for x in agg}]
+        rel = prof.relieving
+        if agg and rel:
+            rel = [a for a in rel if a[1] not in {x[1] for x in agg}]
         rel = [_pick(r, rel)] if rel and r.random() < 0.5 else []
-        risk = [a for a in prof.risk if a[1] in self.w.risk_lay]
-        self_risk = [a for a in prof.self_risk if a[1] in self.w.risk_lay]
-        if self_risk and r.random() < s.self_report_rate:
-            risk = [_pick(r, self_risk)]  # people say "I have flat feet" without knowing it is the cause
+        if prof.self_risk and r.random() < s.self_report_rate:
+            risk = [_pick(r, prof.self_risk)]  # people say "I have flat feet" without knowing it is the cause
         else:
-            risk = [_pick(r, risk)] if risk and r.random() < 0.4 else []
+            risk = [_pick(r, prof.risk)] if prof.risk and r.random() < 0.4 else []
         neg_stmt: str | None = None
         neg_region: str | None = None
         if r.random() < s.negation_rate.get(diff, 0.0):
-            own = {f[1] for f in prof.facts}
             if prof.negated and r.random() < 0.6:
                 fid, sym, reg = _pick(r, prof.negated)
                 if sym == "pain":
@@ -407,16 +419,12 @@ class Composer:
                 fact_ids.append(fid)
                 negs.append(f"{sym}:{reg}")
             else:
-                cands = [x for x in ("numbness", "tingling", "weakness", "swelling", "locking", "clicking",
-                                     "instability", "stiffness") if x not in own]
-                if cands:
-                    neg_stmt = _pick(r, cands)
+                if prof.generic_negatives:
+                    neg_stmt = _pick(r, prof.generic_negatives)
                     negs.append(neg_stmt)
         red = None
         if prof.red_flags and r.random() < s.red_flag_rate:
             red = _pick(r, prof.red_flags)
-            if red[1] not in self.w.red_lay:
-                red = None
         name = prof.name if r.random() < s.name_rate else None
         n_distr = 1 if r.random() < s.distractor_rate.get(diff, 0.0) else 0
         if n_distr and diff == "hard" and r.random() < 0.4:
