@@ -82,7 +82,8 @@ def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.Data
     gconds = gold.get("conditions") or []
     m = match_conditions(gconds, pred)
     facts = tables["facts"]
-    facts = facts[(facts.source_id == source_id) & (~facts.negated)]
+    # derived site facts (`rule:condition_site`) are implied by the condition's name, not stated: left out
+    facts = facts[(facts.source_id == source_id) & (~facts.negated) & ~facts.extractor.str.endswith("condition_site")]
     factors = tables["factors"]
     factors = factors[(factors.source_id == source_id) & (~factors.negated)]
     pid_to_g = {pred[pi]["condition_id"]: gi for gi, pi in m.items()}

@@ -524,9 +524,35 @@ class Extractor:
                     continue
                 factors.append(self._factor_row(source_id, cond.condition_id, s, text[s.start:s.end], "red_flag", mt.value,
                                                 False, False, "rule:red_flag_section", 0.5, "document"))
+        facts.extend(self._site_facts(source_id, text, sentences, sent_mentions, conditions, facts))
         facts = _dedupe(facts)
         factors = _dedupe(factors)
         return DocResult(conditions=conditions, facts=facts, factors=factors)
+
+    def _site_facts(self, source_id: str, text: str, sentences: list[Sentence],
+                    sent_mentions: list[list[ConditionMention]], conditions: dict[str, DocCondition],
+                    facts: list[dict]) -> list[dict]:
+        """Pain at the condition's own site ("knee osteoarthritis", "Baker's cyst" behind the knee), cited to
+        the sentence that first names the condition. Articles about *radiating* pain often state only the
+        far-away regions; the site is implied by the name. Marked `rule:condition_site` (derived, not a
+        separate statement, so the extraction evaluation leaves them out). Not for biomechanical
+        conditions (flat feet do not mean foot pain) nor for a whole-leg or unknown site."""
+        first: dict[str, int] = {}
+        for k, mentions in enumerate(sent_mentions):
+            for c in mentions:
+                first.setdefault(c.key, k)
+        have = {(f["condition_id"], f["region"]) for f in facts if f["symptom"] == "pain" and not f["negated"]}
+        out = []
+        for key, cond in conditions.items():
+            region = cond.region
+            if (cond.mentions == 0 or not region or region == "leg" or cond.category == "biomechanical"
+                    or region not in self.vocab.region_coarse or key not in first
+                    or (cond.condition_id, region) in have):
+                continue
+            s = sentences[first[key]]
+            out.append(self._fact_row(source_id, cond.condition_id, s, text[s.start:s.end], "pain", region, None,
+                                      False, False, "rule:condition_site", 0.5))
+        return out
 
     def _merge_prefixed(self, conditions: dict[str, DocCondition], sent_mentions: list[list[ConditionMention]]) -> None:
         """Fold "ruptured Baker's cyst" into "Baker's cyst" when both are in the document."""
