@@ -65,9 +65,19 @@ def test_hedged_statements_are_flagged_not_negated(extractor):
 def test_secondary_conditions_do_not_take_the_facts(extractor):
     text = "A popliteal cyst often develops as a result of a meniscus tear and causes swelling in the calf."
     r, conds = run(extractor, text)
-    owners = {f["condition_id"] for f in r.facts}
+    owners = {f["condition_id"] for f in r.facts if not f["extractor"].endswith("condition_site")}
     assert len(owners) == 1 and "menisc" not in next(iter(owners))
     assert any("menisc" in c for c in conds)  # still recorded as a condition of the document
+
+
+def test_site_facts_cite_the_first_mention_and_skip_biomechanical_conditions(extractor):
+    text = ("Knee osteoarthritis is a common cause of pain that spreads into the shin.\n"
+            "Flat feet can also strain the knee.")
+    r, conds = run(extractor, text)
+    site = [f for f in r.facts if f["extractor"].endswith("condition_site")]
+    assert [(f["condition_id"], f["symptom"], f["region"]) for f in site] == [("knee_osteoarthritis", "pain", "knee")]
+    assert site[0]["evidence"] == text.split("\n")[0] and site[0]["char_start"] == 0
+    assert not any(f["condition_id"] == "flat_feet" for f in site)
 
 
 def test_anaphora_carries_the_condition_into_the_next_paragraph(extractor):
