@@ -167,6 +167,15 @@ def canonical_name(name: str) -> str:
     return " ".join(words)
 
 
+_BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7]|\d{1,2}[.)])\s+")
+
+
+def _is_bullet(text: str, s: Sentence) -> bool:
+    """Is the sentence the first sentence of a bulleted / numbered line?"""
+    line_start = text.rfind("\n", 0, s.start) + 1
+    return bool(_BULLET_LINE.match(text[line_start:s.start + 1]))
+
+
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", canonical_name(name)).strip("_")[:60] or "condition"
 
@@ -325,6 +334,8 @@ class Extractor:
                 continue
             if n_mods == 0:
                 if wl in mx.needs_site:
+                    if i > 0 and words[i - 1][2].lower() in self._history_words:
+                        continue  # "an old fracture", "a previous tear": history, not a condition here
                     site = self._site_for(text, s, start, end, region_matches, taken)
                     if site is None:
                         continue
@@ -424,24 +435,56 @@ class Extractor:
         conditions: dict[str, DocCondition] = {}
         alias_to: dict[str, str] = {}  # canonical alias -> condition key
         sent_mentions: list[list[ConditionMention]] = []
+        risk_list = False  # inside a bullet list introduced by "Risk factors include:"
+        section_owner = False  # the current section's heading names a (non-biomechanical) condition
         for k, s in enumerate(sentences):
             ms = per_sent[k]
+            bullet = _is_bullet(text, s)
+            if s.heading or not bullet:
+                risk_list = False
+            risky = risk_list or self._risk_context(ms)
+            if s.heading:
+                section_owner = any(m.kind == "condition" and not self._is_risk_condition(m.value) for m in ms)
+
+            def demoted(m: Match) -> bool:
+                # a biomechanical condition named inside another condition's section, or in a risk context,
+                # is a factor of that condition ("tight hamstrings add to the load"), unless it is a heading
+                # or a "Label:"
+                if s.heading or m.end <= s.label_end or not self._is_risk_condition(m.value):
+                    return False
+                return risky or section_owner
+
             lex = [ConditionMention(m.start, m.end, m.value, vocab.lexicon[m.value].name, "lexicon")
-                   for m in ms if m.kind == "condition"]
+                   for m in ms if m.kind == "condition" and not demoted(m)]
+            if not bullet and text[s.start:s.end].rstrip().endswith(":") and self._risk_context(ms):
+                risk_list = True
             taken = [(c.start, c.end) for c in lex]
             regions = [m for m in ms if m.kind in ("region", "anatomy")]
             morph = self._morph_candidates(text, s, taken, regions)
+            morph = self._drop_definition_predicates(text, s, lex, morph)
+            morph = [c for c in morph if self._symptom_head_ok(text, s, c)]
+            if (risky or section_owner) and not s.heading:  # "Risk factors include: weak hip abductors, flat feet"
+                risks = [(m.start, m.end) for m in ms if m.kind == "f_risk"]
+                morph = [c for c in morph if c.end <= s.label_end
+                         or not any(a < c.end and c.start < b for a, b in risks)]
             mentions = sorted(lex + morph, key=lambda c: c.start)
             mentions = [alias_resolve(c, alias_to) for c in mentions]
             sent_mentions.append(mentions)
             self._learn_aliases(text, s, ms, mentions, alias_to)
 
         # resolve mentions to doc conditions (after aliases are known)
+        compared_only: dict[str, bool] = {}
         for k, mentions in enumerate(sent_mentions):
             # a mechanism phrase ("results from compression of the sciatic nerve") is not a condition
             primary_keys = set(self._primary(per_sent[k], mentions, sentences[k]))
             mentions = [c for c in mentions if c.origin != "inverted" or c.key in primary_keys]
             sent_mentions[k] = [alias_resolve(c, alias_to) for c in mentions]
+            for c in sent_mentions[k]:
+                compared = self._compared(per_sent[k], c, sentences[k]) and c.key not in primary_keys
+                compared_only[c.key] = compared_only.get(c.key, True) and compared
+        # a condition named only in comparisons ("Like compartment syndrome, it ...") is not one of the article's
+        for k, mentions in enumerate(sent_mentions):
+            sent_mentions[k] = [c for c in mentions if not compared_only.get(c.key)]
             for c in sent_mentions[k]:
                 self._register(conditions, c, text[sentences[k].start:sentences[k].end], text[c.start:c.end])
         for alias, key in alias_to.items():
@@ -577,6 +620,82 @@ class Extractor:
             for c in mentions:
                 c.key = remap.get(c.key, c.key)
 
+    _COPULA = re.compile(r"\s*(?:\([^)]{0,40}\)\s*)?(?:,[^,.]{0,80},\s*)?(?:is|are|means|refers to|describes)\b")
+    _CLASS_OF = re.compile(r"\bone of the (?:\w+ ){0,2}$")
+
+    def _drop_definition_predicates(self, text: str, s: Sentence, lex: list[ConditionMention],
+                                    morph: list[ConditionMention]) -> list[ConditionMention]:
+        """In "Distal hamstring tendinitis is irritation of the hamstring tendons" the predicate describes the
+        subject condition; a morphology candidate there is not another condition. Nor is a class in
+        "one of the commonest meniscus injuries"."""
+        if not morph:
+            return morph
+        subject = [c for c in sorted(lex + morph, key=lambda c: c.start)
+                   if c.start - s.start <= 4 and self._COPULA.match(text, c.end)]
+        out = []
+        for c in morph:
+            if subject and c is not subject[0] and c.start > subject[0].end:
+                continue
+            if self._CLASS_OF.search(text, max(s.start, c.start - 40), c.start):
+                continue
+            out.append(c)
+        return out
+
+    _CAUSAL = re.compile(r"[^.;:]{0,30}\b(?:cause[sd]?|causing|lead[s]? to|led to|result[s]? in|contribute[sd]? to|"
+                         r"can|may|is|are)\b")
+
+    def _symptom_head_ok(self, text: str, s: Sentence, c: ConditionMention) -> bool:
+        """ "thigh weakness" in running text is a symptom; as a heading, a "Label:" or the subject of a
+        causal sentence ("Hip muscle weakness can cause knee pain") it is a condition."""
+        head = c.name.lower().split()[-1] if c.name else ""
+        if c.origin not in ("morphology", "inverted") or head not in self._symptom_words:
+            return True
+        if s.heading or c.end <= s.label_end:
+            return True
+        return c.start - s.start <= 4 and bool(self._CAUSAL.match(text, c.end))
+
+    @property
+    def _symptom_words(self) -> frozenset[str]:
+        words = getattr(self, "_symptom_words_cache", None)
+        if words is None:
+            words = frozenset(w for spec in self.vocab.symptoms.values() for w in (spec.get("synonyms") or [])
+                              if " " not in w) - {"sciatica", "neuralgia", "lump", "bump"}
+            self._symptom_words_cache = words
+        return words
+
+    @property
+    def _history_words(self) -> frozenset[str]:
+        return frozenset(self.vocab.morphology.get("history_modifiers") or ())
+
+    def _compared(self, ms: list[Match], c: ConditionMention, s: Sentence) -> bool:
+        """Is the mention the object of a comparison ("like X", "unlike X", "mimicking X")?"""
+        markers = frozenset(self.vocab.context.get("comparison_markers") or ())
+        text = self._text_cache
+        for m in ms:
+            if m.kind not in ("secondary", "neg_forward") or m.value not in markers:
+                continue
+            if not (m.end <= c.start and c.start - m.end <= 30 and not re.search(r"[.;:]", text[m.end:c.start])):
+                continue
+            if m.value == "like":
+                # "conditions like X" / "an issue like X" give examples; "Like X, it ..." and "feels like X" compare
+                before = text[max(s.start, m.start - 12):m.start].lower()
+                if not (m.start - s.start <= 1 or before.rstrip().endswith(",")
+                        or re.search(r"\b(?:feels?|felt|looks?|just|much|mimics?|behaves?)\s*$", before)):
+                    continue
+            return True
+        return False
+
+    def _risk_context(self, ms: list[Match]) -> bool:
+        """Does the sentence present things as risk or contributing factors ("Risk factors include",
+        "make it more likely")?"""
+        return any(m.kind.startswith("cue_") and m.value == "risk" for m in ms)
+
+    def _is_risk_condition(self, key: str) -> bool:
+        """A lexicon condition that is also a risk factor of other conditions (biomechanical: flat feet,
+        weak glutes, training errors): in a risk context it is a factor, not a condition of the article."""
+        e = self.vocab.lexicon.get(key)
+        return e is not None and e.category == "biomechanical"
+
     def _primary(self, ms: list[Match], mentions: list[ConditionMention], s: Sentence) -> list[str]:
         """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
         markers = [m for m in ms if m.kind in ("secondary",)]
@@ -613,6 +732,10 @@ class Extractor:
         # "X, also known as Y" / "X, also called Y": Y is the same condition as X
         for cue in (m for m in ms if m.kind == "alias_cue"):
             before = [c for c in mentions if c.end <= cue.start and cue.start - c.end <= 6]
+            if not before:  # "S1 radiculopathy, one form of what most people call sciatica"
+                near = [c for c in mentions if c.end <= cue.start and cue.start - c.end <= 30
+                        and "," in text[c.end:cue.start] and not re.search(r"[.;:()]", text[c.end:cue.start])]
+                before = near[-1:]
             after = [c for c in mentions if c.start >= cue.end and c.start - cue.end <= 6]
             if before and after and before[-1].key != after[0].key:
                 alias_to.setdefault(canonical_name(text[after[0].start:after[0].end]), before[-1].key)
