@@ -167,6 +167,11 @@ def canonical_name(name: str) -> str:
     return " ".join(words)
 
 
+def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
+    """Text of the sentence between document offsets a and b."""
+    return sent_text[a - s.start:b - s.start]
+
+
 _BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7]|\d{1,2}[.)])\s+")
 
 
@@ -501,10 +506,15 @@ class Extractor:
         last_para = -1
         in_red_section = False
         doc_red_flags: list[tuple[int, Match]] = []
+        list_cue: str | None = None  # "Common triggers include:" -> the bullets below are aggravating factors
         for k, s in enumerate(sentences):
             ms = per_sent[k]
             mentions = sent_mentions[k]
             sent_text = text[s.start:s.end]
+            bullet = _is_bullet(text, s)
+            if not bullet:
+                lead = [m.value for m in ms if m.kind.startswith("cue_")]
+                list_cue = lead[0] if lead and sent_text.rstrip().endswith(":") else None
             if s.heading:
                 heads = [c.key for c in mentions if c.primary]
                 section_focus = list(dict.fromkeys(self._primary(ms, mentions, s)))
@@ -558,7 +568,7 @@ class Extractor:
                 focus_spans = [(c.start, c.end) for c in mentions if c.key in focus]
                 own_spans = [(c.start, c.end) for c in mentions if c.key == key]
                 factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, focus_spans, red_here, inherited,
-                                                  own_spans))
+                                                  own_spans, list_cue if bullet else None))
         # document-level red flags: attach to every condition of the document, marked as such
         for k, mt in doc_red_flags:
             s = sentences[k]
@@ -896,7 +906,7 @@ class Extractor:
 
     def _factor_facts(self, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
                       cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
-                      own_spans: list[tuple[int, int]] | None = None) -> list[dict]:
+                      own_spans: list[tuple[int, int]] | None = None, default_cue: str | None = None) -> list[dict]:
         out = []
         cues = [m for m in ms if m.kind.startswith("cue_")]
         not_self = set(self.vocab.context.get("condition_name_risk_exclude") or [])
@@ -914,6 +924,11 @@ class Extractor:
             cue = before[-1] if before else None
             if cue is None:
                 after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12]
+                if not after:
+                    # "Sitting for a long time, bending forward and coughing often make the pain worse":
+                    # a list of factors before the cue, in the same clause
+                    after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
+                             and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b", text_between(sent_text, s, f.end, c.start))]
                 cue = after[0] if after else None
             kind: str | None
             if f.kind == "f_red":
@@ -923,8 +938,9 @@ class Extractor:
                     kind = None
                 else:
                     kind = None
-            elif cue is not None:
-                kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue.value]
+            elif cue is not None or default_cue is not None:
+                cue_value = cue.value if cue is not None else default_cue
+                kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue_value]
                 if kind == "risk_factor" and f.kind == "f_act":
                     kind = "aggravating"  # "common in runners", "repetitive strain (jumping, squatting)"
                 if kind in ("aggravating", "relieving") and f.kind == "f_risk":
@@ -937,9 +953,10 @@ class Extractor:
                 continue
             neg = self._scope(s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
             hedged = self._scope(s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
-            conf = (0.85 if cue is not None else 0.65) - (0.15 if inherited else 0.0)
+            conf = (0.85 if cue is not None else 0.75 if default_cue else 0.65) - (0.15 if inherited else 0.0)
+            how = "cue" if cue else "list_cue" if default_cue else "vocab"
             out.append(self._factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged,
-                                        f"rule:{'cue' if cue else 'vocab'}", round(conf, 3), "sentence"))
+                                        f"rule:{how}", round(conf, 3), "sentence"))
         return out
 
     def _factor_row(self, source_id: str, cid: str, s: Sentence, sent_text: str, kind: str, value: str,
