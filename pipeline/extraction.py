@@ -167,6 +167,19 @@ def canonical_name(name: str) -> str:
     return " ".join(words)
 
 
+_BACK_OF = re.compile(r"\s+(?:and|or)\s+(?:[a-z]+\s+){0,3}of\s+(?:the|your|my)\s+(knee|thigh|calf|leg|heel)\b", re.I)
+_BACK_OF_REGION = {"knee": "knee_back", "thigh": "thigh_back", "calf": "calf", "leg": "calf", "heel": "ankle"}
+
+
+def _coordinated_back(m: Match, after: str) -> Match:
+    """ "the back and outer side of the knee": this "back" is the back of the knee, not the lower back."""
+    if m.value == "lower_back" and m.surface.lower() == "back":
+        hit = _BACK_OF.match(after)
+        if hit:
+            return Match(m.start, m.end, m.kind, _BACK_OF_REGION[hit.group(1).lower()], m.surface)
+    return m
+
+
 def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
     """Text of the sentence between document offsets a and b."""
     return sent_text[a - s.start:b - s.start]
@@ -814,7 +827,10 @@ class Extractor:
         def outside(m: Match) -> bool:
             return not any(a <= m.start and m.end <= b for a, b in cond_spans)
 
-        syms = [m for m in ms if m.kind == "symptom" and outside(m)]
+        # "tight hamstrings", "weak hip abductors", "tight belts" are factors, not symptoms
+        factor_spans = [(m.start, m.end) for m in ms if m.kind in ("f_risk", "f_act")]
+        syms = [m for m in ms if m.kind == "symptom" and outside(m)
+                and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)]
         if not any(m.value == "pain" for m in syms):
             quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
             if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
@@ -822,7 +838,8 @@ class Extractor:
                 syms.append(Match(q.start, q.end, "symptom", "pain", q.surface))
         if not syms:
             return []
-        regs = [m for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
+        regs = [_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50)))
+                for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
                 and self._is_site(sent_text, m.start - s.start, m.end - s.start)]
         quals = [m for m in ms if m.kind == "quality" and outside(m)]
         bounds = [m for m in ms if m.kind == "boundary"]
