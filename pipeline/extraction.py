@@ -879,10 +879,16 @@ class Extractor:
             if region_src == "condition":
                 conf -= 0.2
             rule = "rule:sentence" if not inherited else "rule:discourse"
+            neg_cues = [m for m in ms if m.kind == "neg_forward" and m.start >= sym.end]
             for region in region_values:
+                # "the pain rarely spreads below the knee": a negation between symptom and region negates the pair
+                where = next((r for r in rs if r.value == region), None)
+                neg_between = where is not None and any(
+                    m.end <= where.start and not re.search(r"[.;]|\band\b|\bbut\b", text_between(sent_text, s, sym.end, m.start))
+                    for m in neg_cues)
                 for quality, qneg in q_values:
-                    out.append(self._fact_row(source_id, cid, s, sent_text, sym.value, region, quality, qneg, hedged,
-                                              f"{rule}/{region_src}", round(conf, 3)))
+                    out.append(self._fact_row(source_id, cid, s, sent_text, sym.value, region, quality,
+                                              qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3)))
         # explicit boundaries: "stops above the knee" -> pain not in the knee
         for b in bounds:
             after = [r for r in regs if r.start >= b.end and r.start - b.end < 25]

@@ -292,8 +292,19 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def draw_age(r: random.Random, mean: float, sd: float, lo: int, hi: int) -> int:
+    """An age from a normal prior truncated to [lo, hi] (resampled, not clamped, so the bounds do not pile up)."""
+    for _ in range(20):
+        age = int(round(r.gauss(mean, sd)))
+        if lo <= age <= hi:
+            return age
+    return int(lo + r.random() * (hi - lo + 1))
+
+
 def content_signature(category: str, facts: list[str], factors: list[str], negs: list[str]) -> str:
-    """What a vignette says, independent of wording and demographics (for split assignment)."""
+    """What a vignette says, independent of wording and demographics (for split assignment; the voice and sex
+    are added by the caller: the same facts told by a clinician and by a patient are not near-duplicates, and
+    conditions with a single fact would otherwise land in one split)."""
     return category + "|" + ",".join(sorted(facts)) + "|" + ",".join(sorted(factors)) + "|" + ",".join(sorted(negs))
 
 
@@ -373,7 +384,7 @@ class Composer:
                 chosen[0] = _pick(r, prof.pain_facts)
         chosen.sort(key=lambda f: (f[1] != "pain", f[0]))
         vague = r.random() < s.vague_region_rate.get(diff, 0.0)
-        age = max(s.age_min, min(s.age_max, int(round(r.gauss(prof.age_mean, prof.age_sd)))))
+        age = draw_age(r, prof.age_mean, prof.age_sd, s.age_min, s.age_max)
         female = r.random() < prof.female_share
         fact_ids: list[str] = []
         symptoms: list[str] = []
@@ -443,7 +454,7 @@ class Composer:
         if red:
             fact_ids.append(red[0])
             factors.append(red[1])
-        sig = content_signature(cat, fact_ids, factors, negs)
+        sig = content_signature(cat, fact_ids, factors, negs) + f"|{style}|{'F' if female else 'M'}"
         return {
             "text": tidy(text), "category": cat, "condition_id": prof.condition_id, "age": age,
             "sex": "female" if female else "male", "symptoms": symptoms, "regions": regions, "factors": factors,
@@ -483,8 +494,8 @@ class Composer:
             body.append(_fmt(_pick(r, V["more_clause"] if is_clause else V["more"]), ctx,
                              **({"c": tp(x)} if is_clause else {"s": tp(x)})))
         if spread:
-            a = tp(self.region_name(r, spread[0], style, vague))
-            b = tp(self.region_name(r, spread[1], style, vague))
+            a = tp(self.region_name(r, spread[0], style, False))  # a vaguer region could merge the two ends
+            b = tp(self.region_name(r, spread[1], style, False))
             body.append(_fmt(_pick(r, V["spread"]), ctx, a=a, b=b))
         for kind, items in (("worse", agg), ("better", rel)):
             for _, f in items:
@@ -527,8 +538,8 @@ class Composer:
         for x in syms[1:]:
             body.append(_fmt(_pick(r, C["more"]), ctx, s=x))
         if spread:
-            body.append(_fmt(_pick(r, C["spread"]), ctx, a=self.region_name(r, spread[0], "clinical", vague),
-                             b=self.region_name(r, spread[1], "clinical", vague)))
+            body.append(_fmt(_pick(r, C["spread"]), ctx, a=self.region_name(r, spread[0], "clinical", False),
+                             b=self.region_name(r, spread[1], "clinical", False)))
         if agg:
             body.append(_fmt(_pick(r, C["worse"]), ctx, f=", ".join(_pick(r, self.w.factor_clin[f]) for _, f in agg)))
         if rel:

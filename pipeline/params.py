@@ -106,6 +106,19 @@ class AuditParams(_Section):
     facts_dir: str = "data/facts"
     reports: str = "reports/vignettes"
     # AUDIT-FIELDS (helper: add fields for the audit stage here)
+    gx_sample_rows: int = Field(200_000, ge=1000)          # GX runs on this many rows (+ rows flagged by full checks)
+    text_sample_rows: int = Field(20_000, ge=100)          # distinct-n and vocabulary
+    near_dup_sample_rows: int = Field(20_000, ge=100)      # MinHash near-duplicate search
+    near_dup_jaccard: float = Field(0.8, gt=0, le=1)       # word 3-gram Jaccard at or above this = near duplicate
+    minhash_bands: int = Field(20, ge=1, le=128)           # LSH: bands x rows = MinHash permutations
+    minhash_rows: int = Field(6, ge=1, le=32)
+    min_category_share: float = Field(0.10, ge=0, le=1)    # each category's share of all rows (GX)
+    max_category_share: float = Field(0.25, ge=0, le=1)
+    min_split_category_share: float = Field(0.08, ge=0, le=1)  # each category's share within each split (GX)
+    max_split_category_share: float = Field(0.30, ge=0, le=1)
+    min_text_chars: int = Field(15, ge=1)                  # text length bounds in characters (GX)
+    max_text_chars: int = Field(1500, ge=1)
+    min_unique_text_share: float = Field(0.98, ge=0, le=1)  # `mostly` of the text-uniqueness expectation
 
 
 class TrainParams(_Section):

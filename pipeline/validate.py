@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,15 @@ def derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             "facts": facts, "factors": tables["factors"], "facts_per_condition": fpc}
 
 
-def load_suite_specs(suite_dir: Path, substitutions: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def load_suite_specs(suite_dir: Path, substitutions: dict[str, Any], names: Iterable[str] | None = None,
+                     section: str = "validate") -> dict[str, dict[str, Any]]:
+    """Suites `suite_dir/<table>.json` (all, or only those whose table is in `names`), with each
+    '$key' argument replaced by substitutions[key] (params.yaml `section`)."""
+    wanted = None if names is None else set(names)
     specs = {}
     for path in sorted(suite_dir.glob("*.json")):
+        if wanted is not None and path.stem not in wanted:
+            continue
         try:
             spec = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
@@ -67,7 +74,7 @@ def load_suite_specs(suite_dir: Path, substitutions: dict[str, Any]) -> dict[str
             for k, v in list(exp.get("kwargs", {}).items()):
                 if isinstance(v, str) and v.startswith("$"):
                     if v[1:] not in substitutions:
-                        raise BadInputError(f"{path}: unknown parameter '{v}' (not in params.yaml 'validate')")
+                        raise BadInputError(f"{path}: unknown parameter '{v}' (not in params.yaml '{section}')")
                     exp["kwargs"][k] = substitutions[v[1:]]
         specs[path.stem] = spec
     return specs
@@ -81,6 +88,8 @@ def run_gx(frames: dict[str, pd.DataFrame], suites: dict[str, dict[str, Any]], d
     import great_expectations as gx  # slow import (~3 s): only in this stage
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # this module sets its own level INFO and announces the temporary default docs site on every context
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
 
     ctx = gx.get_context(mode="ephemeral")
     try:
@@ -106,7 +115,8 @@ def run_gx(frames: dict[str, pd.DataFrame], suites: dict[str, dict[str, Any]], d
         ], meta=spec.get("meta", {})))
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{name}_validation", data=batch_def, suite=suite))
         cp = ctx.checkpoints.add(gx.Checkpoint(name=f"{name}_checkpoint", validation_definitions=[vd],
-                                               actions=[gx.checkpoint.UpdateDataDocsAction(name="docs")]))
+                                               actions=[gx.checkpoint.UpdateDataDocsAction(
+                                                   name="docs", site_names=["symcause"])]))  # not the temp default site
         res = cp.run(batch_parameters={"dataframe": frames[name]})
         for run in res.run_results.values():
             for er in run.results:
@@ -140,9 +150,11 @@ def run_validate(facts_dir: Path, reports: Path, min_conditions: int = 5, max_fa
     integrity = check_integrity(tables)
     if len(integrity):
         failures["integrity"] = integrity
+    frames = derived_tables(tables)
     suites = load_suite_specs(suite_dir or find_project_root() / "schemas" / "expectations",
-                              {"min_conditions": min_conditions, "max_facts_per_condition": max_facts_per_condition})
-    gx_results = run_gx(derived_tables(tables), suites, reports / "data_docs")
+                              {"min_conditions": min_conditions, "max_facts_per_condition": max_facts_per_condition},
+                              names=frames)  # suites of other stages (vignettes.json: audit_vignettes) are not ours
+    gx_results = run_gx(frames, suites, reports / "data_docs")
     failed_gx = [r for r in gx_results if not r["success"]]
     if failed_gx:
         failures["expectations"] = pd.DataFrame(failed_gx)
