@@ -110,6 +110,10 @@ def test_same_input_gives_byte_identical_tables(articles, tmp_path):
     ("extract:\n  strict: maybe\n", "extract.strict"),
     ("extract:\n  bogus: 1\n", "extract.bogus"),
     ("validate:\n  min_conditions: 0\n", "validate.min_conditions"),
+    ("generate:\n  styles: {lay: 0.5, clinical: 0.3, third_person: 0.3}\n", "generate.styles"),
+    ("generate:\n  splits: {train: 0.8, dev: 0.2}\n", "generate.splits"),
+    ("generate:\n  name_rate: 1.5\n", "generate.name_rate"),
+    ("generate:\n  age: {mean: 40, sd: 10, min: 5, max: 90}\n", "generate.age.min"),
 ])
 def test_invalid_params_name_the_key(tmp_path, yaml_text, key):
     p = tmp_path / "params.yaml"
@@ -119,9 +123,27 @@ def test_invalid_params_name_the_key(tmp_path, yaml_text, key):
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["extract", "--help"], ["validate", "--help"]):
+    for args in (["--help"], ["extract", "--help"], ["validate", "--help"], ["generate", "--help"]):
         r = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True)
         assert r.returncode == 0 and "usage" in r.stdout.lower()
-    for mod in ("pipeline.extract", "pipeline.validate", "pipeline.evaluate_extraction", "pipeline.bench"):
+    for mod in ("pipeline.extract", "pipeline.validate", "pipeline.evaluate_extraction", "pipeline.bench",
+                "pipeline.generate", "pipeline.audit"):
         r = subprocess.run([sys.executable, "-m", mod, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage" in r.stdout.lower(), mod
+
+
+def test_generate_command_writes_the_table_and_refuses_bad_input(seed_tables, tmp_path, capsys):
+    import pandas as pd
+
+    from pipeline.cli import main
+
+    facts = seed_tables[0]
+    out = tmp_path / "v.parquet"
+    assert main(["generate", "--facts", str(facts), "--n", "500", "--seed", "3", "--out", str(out), "--quiet"]) == 0
+    df = pd.read_parquet(out)
+    assert len(df) == 500 and (df.seed == 3).all()
+    assert main(["generate", "--facts", str(facts), "--n", "0", "--out", str(tmp_path / "z.parquet")]) == 2
+    assert "--n" in capsys.readouterr().err
+    assert not (tmp_path / "z.parquet").exists()
+    assert main(["generate", "--facts", str(tmp_path / "missing"), "--n", "5", "--out", str(tmp_path / "y.parquet")]) == 2
+    assert "missing" in capsys.readouterr().err

@@ -23,6 +23,15 @@ def _copy_project(root: Path, dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
+def _out_hashes(lock: Path) -> dict[str, str]:
+    import yaml
+
+    if not lock.exists():
+        return {}
+    stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+    return {o["path"]: o.get("md5", "") for st in stages.values() for o in st.get("outs", [])}
+
+
 def test_dvc_repro_from_scratch(root, tmp_path):
     proj = tmp_path / "proj"
     proj.mkdir()
@@ -31,6 +40,7 @@ def test_dvc_repro_from_scratch(root, tmp_path):
                GX_ANALYTICS_ENABLED="false")
     subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
     dvc = [sys.executable, "-m", "dvc"]
+    committed = _out_hashes(proj / "dvc.lock")
     r = subprocess.run([*dvc, "repro", "--force"], cwd=proj, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     for name in ("sources", "conditions", "facts", "factors"):
@@ -39,6 +49,19 @@ def test_dvc_repro_from_scratch(root, tmp_path):
     seeds = metrics["seeds"]
     assert seeds["totals"]["conditions"] >= 25 and seeds["totals"]["facts"] >= 100
     assert seeds["totals"]["categories_covered"] == 6
+    import pandas as pd
+    import yaml
+
+    n = yaml.safe_load((proj / "params.yaml").read_text())["generate"]["n"]
+    vignettes = pd.read_parquet(proj / "data" / "vignettes" / "vignettes.parquet")
+    assert len(vignettes) == n and set(vignettes.category.unique()) >= {"spinal", "knee_joint", "hip_joint"}
+    report = json.loads((proj / "reports" / "vignettes" / "report.json").read_text())
+    assert report["duplicates"]["exact_cross_split_rows"] == 0
+    # same code and params as the committed dvc.lock -> byte-identical tables (where the lock has them)
+    fresh = _out_hashes(proj / "dvc.lock")
+    for path in ("data/facts", "data/vignettes"):
+        if path in committed:
+            assert fresh[path] == committed[path], f"{path} differs from the committed dvc.lock"
     # the stage ran the package code of this copy, and the outputs equal the checked-in code's
     st = subprocess.run([*dvc, "status", "--json"], cwd=proj, env=env, capture_output=True, text=True)
     assert st.returncode == 0 and json.loads(st.stdout or "{}") == {}
