@@ -202,6 +202,8 @@ def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
     vocab_dir = (root or find_project_root()) / "schemas" / "vocab"
     ph = load_yaml(vocab_dir / "phrases.yaml")
     templates = load_yaml(vocab_dir / "templates.yaml")
+    _check_strings(ph, str(vocab_dir / "phrases.yaml"))
+    _check_strings(templates, str(vocab_dir / "templates.yaml"))
     for voice, slots in _REQUIRED_SLOTS.items():
         for slot in slots:
             if not (templates.get(voice) or {}).get(slot):
@@ -233,6 +235,19 @@ def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
         symptom_words={k: list(v.get("lay") or [k]) for k, v in vocab.symptoms.items()},
         t={voice: {slot: [str(x) for x in items] for slot, items in slots.items()} for voice, slots in templates.items()},
     )
+
+
+def _check_strings(node: Any, where: str) -> None:
+    """Every leaf of a wording file must be a string ("?DVT" unquoted in a YAML list is a mapping)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _check_strings(v, f"{where}: {k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            if not isinstance(v, str):
+                raise BadInputError(f"{where}[{i}]: expected a string, got {v!r} (quote it)")
+    elif not isinstance(node, str):
+        raise BadInputError(f"{where}: expected text, got {node!r}")
 
 
 _REQUIRED_SLOTS = {

@@ -210,3 +210,24 @@ def test_first_person_becomes_third_person():
 def test_tidy_fixes_articles_and_capitals():
     assert tidy("i saw a ache.  it hurts") == "I saw an ache. It hurts"
     assert tidy("A 18-year-old and a 80-year-old, a 28-year-old") == "An 18-year-old and an 80-year-old, a 28-year-old"
+
+
+def test_generated_text_has_no_template_seams(composer):
+    """Slots filled into templates read as English: no doubled or clashing determiners, no empty slots."""
+    r = random.Random(5)
+    texts = [composer.compose(r, 0)["text"] for _ in range(4000)]
+    seams = re.compile(r"\b(?:a a|the the|my my|my the|the my|his the|her the|a an|past a|last a|past an|last an)\b"
+                       r"|\{|\}|  |\.\.|\s[,.]")
+    bad = [t for t in texts if seams.search(t)]
+    assert not bad, bad[:5]
+    assert all(t[0].isupper() or t[0].isdigit() or t[0] in "(?!" for t in texts)
+
+
+def test_unquoted_yaml_in_wording_is_refused_with_the_key(tmp_path):
+    from pipeline.generate import _check_strings
+    from pipeline.vocab import load_yaml
+
+    f = tmp_path / "phrases.yaml"
+    f.write_text("red_flag_phrases:\n  blood_clot: {lay: [my calf is swollen], clinical: [?DVT]}\n")
+    with pytest.raises(BadInputError, match=r"phrases.yaml: red_flag_phrases: blood_clot: clinical\[0\]"):
+        _check_strings(load_yaml(f), str(f))
