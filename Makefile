@@ -27,4 +27,4 @@ bench: install  ## throughput figures -> reports/benchmark.json / .md
 	$(BIN)/python -m pipeline.bench
 
 clean:  ## remove the virtual environment and DVC outputs
-	rm -rf $(VENV) data/facts reports/validation
+	rm -rf $(VENV) data/facts data/vignettes data/models data/published reports/validation reports/vignettes/validation
