@@ -23,8 +23,11 @@ repro: install  ## run the DVC pipeline (dvc repro)
 test: install  ## run the tests (code, data, model, end-to-end)
 	$(BIN)/python -m pytest
 
-bench: install  ## throughput figures -> reports/benchmark.json / .md
+bench: install  ## throughput figures -> reports/benchmark.json
 	$(BIN)/python -m pipeline.bench
+
+report: install  ## reports/benchmark.md: metrics/params diff vs REPORT_REV (default: latest dataset-v* tag, else HEAD~1), plots, dataset stats, stage timings
+	$(BIN)/python -m pipeline.report $(if $(REPORT_REV),--rev $(REPORT_REV))
 
 clean:  ## remove the virtual environment and DVC outputs
 	rm -rf $(VENV) data/facts data/vignettes data/models data/published reports/validation reports/vignettes/validation

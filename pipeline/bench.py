@@ -1,7 +1,8 @@
-"""`make bench`: throughput figures written to reports/benchmark.json and reports/benchmark.md.
+"""`make bench`: throughput figures written to reports/benchmark.json (and printed).
 
-Figures, not pass/fail timings. Extraction runs on one core over a corpus of at least
-`bench.corpus_mb` MB built by repeating the bundled sources.
+`make report` (pipeline/report.py) composes reports/benchmark.md, with these figures as its
+"Stage timings" section (`render_md`). Figures, not pass/fail timings. Extraction runs on one core
+over a corpus of at least `bench.corpus_mb` MB built by repeating the bundled sources.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from pipeline import __version__, find_project_root
 from pipeline.extract import collect_paths
 from pipeline.extraction import cached_extractor
-from pipeline.io import write_json, write_text
+from pipeline.io import write_json
 from pipeline.text import read_article
 
 
@@ -107,10 +108,11 @@ def bench_generation(facts_dir: Path, n: int, workers: int, batch_size: int, see
             "parquet_mb": round(size / 2**20, 1), "includes_startup": True}
 
 
-def render_md(results: dict[str, Any]) -> str:
+def render_md(results: dict[str, Any], title: str = "# symcause benchmark") -> str:
+    """The figures as a Markdown table under `title` (report.py passes a section heading)."""
     e = results["extraction"]
     lines = [
-        "# symcause benchmark", "",
+        title, "",
         f"symcause {results['version']} on {results['machine']}, Python {results['python']}", "",
         "| figure | value |", "|---|---|",
         f"| extraction throughput (one core) | {e['words_per_second']:,} words/s ({e['mb_per_second']} MB/s) |",
@@ -131,8 +133,10 @@ def render_md(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     from pipeline.params import load_params
 
-    ap = argparse.ArgumentParser(prog="python -m pipeline.bench", description="Benchmarks -> reports/benchmark.*")
-    ap.add_argument("--out", default="reports", help="folder for benchmark.json and benchmark.md")
+    ap = argparse.ArgumentParser(prog="python -m pipeline.bench",
+                                 description="Benchmarks -> reports/benchmark.json (`make report` renders them "
+                                             "into reports/benchmark.md)")
+    ap.add_argument("--out", default="reports", help="folder for benchmark.json")
     args = ap.parse_args(argv)
     root = find_project_root()
     prm = load_params()
@@ -148,7 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {facts} has no fact tables (run `make repro` first); generation benchmark skipped")
     out = root / args.out
     write_json(out / "benchmark.json", results)
-    write_text(out / "benchmark.md", render_md(results))
     print(render_md(results))
     return 0
 

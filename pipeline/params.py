@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -127,6 +128,22 @@ class TrainParams(_Section):
     model: str = "data/models/model.skops"
     seed: int = Field(20261122, ge=0)
     # TRAIN-FIELDS (helper: add fields for the train stage here)
+    word_ngram_max: int = Field(2, ge=1, le=4)            # word n-grams 1..N (TF-IDF, sublinear tf)
+    word_min_df: int = Field(2, ge=1)                     # drop word n-grams seen in fewer training texts
+    char_ngram_min: int = Field(2, ge=1, le=8)            # char_wb n-grams min..max (within word boundaries)
+    char_ngram_max: int = Field(5, ge=0, le=8)            # 0 = no character features
+    char_min_df: int = Field(2, ge=1)
+    C: float = Field(2.0, gt=0, le=1e6)                   # inverse L2 strength of the logistic regression
+    max_iter: int = Field(3000, ge=10, le=100_000)
+    class_weight: Literal["balanced"] | None = None
+
+    @field_validator("char_ngram_max")
+    @classmethod
+    def _char_range(cls, v: int, info: Any) -> int:
+        lo = info.data.get("char_ngram_min", 1)
+        if v and v < lo:
+            raise ValueError(f"must be 0 (no character features) or >= char_ngram_min ({lo})")
+        return v
 
 
 class EvaluateParams(_Section):
@@ -136,6 +153,39 @@ class EvaluateParams(_Section):
     handwritten: str = "data/handwritten/cases.jsonl"
     reports: str = "reports/model"
     # EVALUATE-FIELDS (helper: add fields for the evaluate stage here)
+    splits: list[Literal["train", "val", "test"]] = Field(["val", "test"], min_length=1)  # vignette splits scored
+    top_confusions: int = Field(10, ge=0, le=100)         # most frequent (true -> predicted) pairs in report.md
+
+
+_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+
+
+class PublishParams(_Section):
+    """Stage publish: tables, vignettes by split, manifest, SHA256SUMS and dataset card -> data/published."""
+    version: str = "0.1.0"                       # dataset version (X.Y.Z); a release is tagged dataset-vX.Y.Z
+    name: str = "symcause"
+    license: str = "other"                       # Hugging Face licence id written to the card's front matter
+    schema_version: str = "1.0.0"                # must equal schema_version in schemas/tables.yaml
+    out: str = "data/published"
+    facts_dir: str = "data/facts"
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    reports: str = "reports"                     # extraction.json, vignettes/report.json + plots, model/metrics.json
+    sources_manifest: str = "data/sources/MANIFEST.csv"
+    row_group_rows: int = Field(100_000, ge=1000, le=10_000_000)  # rows per row group of the split files
+
+    @field_validator("version", "schema_version")
+    @classmethod
+    def _semver(cls, v: str) -> str:
+        if not _SEMVER.fullmatch(v):
+            raise ValueError("expected a version X.Y.Z (for example 0.1.0)")
+        return v
+
+    @field_validator("name", "license")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", v):
+            raise ValueError("expected lower-case letters, digits, '.', '_' or '-'")
+        return v
 
 
 class BenchParams(_Section):
@@ -155,6 +205,7 @@ class Params(BaseModel):
     audit_vignettes: AuditParams = AuditParams()
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
+    publish: PublishParams = PublishParams()
     bench: BenchParams = BenchParams()
 
 

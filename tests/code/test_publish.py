@@ -1,0 +1,275 @@
+"""Stage publish: manifest and checksums, split files, determinism, the dataset card, bad input."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from pipeline.errors import BadInputError
+from pipeline.params import PublishParams, load_params
+from pipeline.publish import (MANIFEST, NOT_FOR_DIAGNOSIS, SPLITS, SUMS, generated_paths, git_info, is_dirty,
+                              porcelain_paths, publish, sha256_file, size_category, verify_manifest)
+
+GIT = {"revision": "0" * 40, "dirty": False}
+
+
+def _project(root: Path, dest: Path, facts: Path, vignettes: Path) -> Path:
+    """A minimal project folder: the schemas publish reads, the seed tables and vignettes, the reports."""
+    shutil.copytree(root / "schemas", dest / "schemas")
+    shutil.copytree(facts, dest / "data" / "facts")
+    (dest / "data" / "vignettes").mkdir(parents=True)
+    shutil.copy2(vignettes, dest / "data" / "vignettes" / "vignettes.parquet")
+    (dest / "data" / "sources").mkdir(parents=True)
+    shutil.copy2(root / "data" / "sources" / "MANIFEST.csv", dest / "data" / "sources" / "MANIFEST.csv")
+    plots = root / "reports" / "vignettes" / "plots"
+    if plots.is_dir():
+        shutil.copytree(plots, dest / "reports" / "vignettes" / "plots")
+    for rel in ("reports/extraction.json", "reports/vignettes/report.json"):
+        if (root / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / rel, dest / rel)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def project(root, seed_tables, seed_vignettes, tmp_path_factory):
+    return _project(root, tmp_path_factory.mktemp("pubproj"), seed_tables[0], seed_vignettes[0])
+
+
+@pytest.fixture(scope="module")
+def published(project):
+    prm = PublishParams(row_group_rows=1000)
+    manifest = publish(project, prm, "ab" * 32, GIT)
+    return project / prm.out, manifest
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_manifest_lists_every_file_with_rows_bytes_and_sha256(published):
+    out, manifest = published
+    on_disk = {p for p in _files(out) if p not in (MANIFEST, SUMS)}
+    assert {e["path"] for e in manifest["files"]} == on_disk
+    for e in manifest["files"]:
+        p = out / e["path"]
+        assert e["bytes"] == p.stat().st_size and e["sha256"] == sha256_file(p)
+        if p.suffix == ".parquet":
+            assert e["rows"] == len(pd.read_parquet(p))
+        else:
+            assert e["rows"] is None
+    assert verify_manifest(out) == []
+    assert json.loads((out / MANIFEST).read_text()) == manifest
+    assert manifest["version"] == "0.1.0" and manifest["schema_version"] == "1.0.0"
+    assert manifest["git"] == GIT and manifest["params_sha256"] == "ab" * 32
+    for name in ("sources", "conditions", "facts", "factors", "vignettes/train", "vignettes/val", "vignettes/test"):
+        assert f"{name}.parquet" in on_disk
+
+
+def test_sha256sums_verifies_with_sha256sum(published):
+    out, _ = published
+    lines = (out / SUMS).read_text().splitlines()
+    assert {ln.split("  ", 1)[1] for ln in lines} == set(_files(out)) - {SUMS}
+    for ln in lines:
+        digest, rel = ln.split("  ", 1)
+        assert sha256_file(out / rel) == digest
+    if shutil.which("sha256sum"):
+        r = subprocess.run(["sha256sum", "--strict", "-c", SUMS], cwd=out, capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_changed_file_fails_the_manifest_check(published, tmp_path):
+    out, _ = published
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    with (copy / "facts.parquet").open("ab") as fh:
+        fh.write(b"x")
+    (copy / "vignettes" / "val.parquet").unlink()
+    problems = verify_manifest(copy)
+    assert any(p.startswith("facts.parquet") for p in problems)
+    assert any(p.startswith("vignettes/val.parquet: missing") for p in problems)
+
+
+def test_split_files_partition_the_vignettes(published, seed_vignettes):
+    out, manifest = published
+    _, original = seed_vignettes
+    parts = []
+    for s in SPLITS:
+        df = pd.read_parquet(out / "vignettes" / f"{s}.parquet")
+        assert set(df["split"]) <= {s}
+        assert len(df) == manifest["tables"]["vignettes"]["splits"][s]
+        assert df.groupby("category").size().to_dict() == manifest["tables"]["vignettes"]["categories"][s]
+        rg = pq.ParquetFile(out / "vignettes" / f"{s}.parquet").metadata
+        assert all(rg.row_group(i).num_rows <= 1000 for i in range(rg.num_row_groups))
+        parts.append(df)
+    joined = pd.concat(parts).sort_values("vignette_id").reset_index(drop=True)
+    expected = original.sort_values("vignette_id").reset_index(drop=True)
+    assert list(joined.columns) == list(original.columns)
+    pd.testing.assert_frame_equal(joined, expected)
+    # row order within a split is the input's order
+    train = parts[0]["vignette_id"].tolist()
+    assert train == original.loc[original["split"] == "train", "vignette_id"].tolist()
+
+
+def test_publishing_twice_gives_identical_files_but_the_git_fields(project, published, tmp_path):
+    out, manifest = published
+    other = tmp_path / "again"
+    git2 = {"revision": "f" * 40, "dirty": True}
+    m2 = publish(project, PublishParams(row_group_rows=1000, out=str(other)), "ab" * 32, git2)
+    a, b = _files(out), _files(other)
+    assert a.keys() == b.keys()
+    differ = sorted(k for k in a if a[k] != b[k])
+    assert differ == sorted([MANIFEST, SUMS])
+    assert {**manifest, "git": None} == {**m2, "git": None}
+    sums_a = [ln for ln in a[SUMS].decode().splitlines() if not ln.endswith(MANIFEST)]
+    sums_b = [ln for ln in b[SUMS].decode().splitlines() if not ln.endswith(MANIFEST)]
+    assert sums_a == sums_b
+
+
+def test_republish_replaces_the_folder(project, tmp_path):
+    out = tmp_path / "pub"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    publish(project, PublishParams(out=str(out)), "0" * 64, GIT)
+    assert not (out / "stale.txt").exists() and (out / MANIFEST).is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pub.")]
+
+
+def test_card_has_front_matter_sections_and_the_notice(published):
+    out, manifest = published
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n")
+    fm = yaml.safe_load(card.split("---\n", 2)[1])
+    for key in ("pretty_name", "license", "language", "task_categories", "task_ids", "size_categories",
+                "annotations_creators", "source_datasets", "tags", "configs"):
+        assert key in fm, key
+    assert fm["license"] == "other" and fm["language"] == ["en"]
+    assert fm["size_categories"] == [size_category(manifest["tables"]["vignettes"]["rows"])]
+    paths = [f["path"] for c in fm["configs"] for f in c["data_files"]]
+    assert all((out / p).is_file() for p in paths)
+    assert NOT_FOR_DIAGNOSIS in card and "not-for-diagnosis" in fm["tags"]
+    for heading in ("## Motivation", "## Composition", "## Collection process", "## Preprocessing",
+                    "## Uses", "## Limitations", "## Sources and provenance"):
+        assert heading in card, heading
+    for fig in (out / "figures").glob("*.png") if (out / "figures").is_dir() else []:
+        assert f"](figures/{fig.name})" in card
+    sources = pd.read_parquet(out / "sources.parquet")
+    assert all(sid in card for sid in sources["source_id"])
+    assert manifest["git"]["revision"] not in card  # git fields live in the manifest only
+
+
+def test_card_degrades_without_reports(project, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(project, bare, ignore=shutil.ignore_patterns("reports"))
+    publish(bare, PublishParams(), "0" * 64, GIT)
+    card = (bare / "data" / "published" / "README.md").read_text()
+    assert "was not available" in card and "No figures" in card
+    assert not (bare / "data" / "published" / "figures").exists()
+
+
+def test_bad_version_names_the_key(tmp_path, root):
+    p = tmp_path / "params.yaml"
+    raw = yaml.safe_load((root / "params.yaml").read_text())
+    for bad in ("1.0", "v1.0.0", "01.2.3", "1.2.3-rc1"):
+        raw["publish"]["version"] = bad
+        p.write_text(yaml.safe_dump(raw))
+        with pytest.raises(BadInputError, match=r"publish\.version"):
+            load_params(p)
+    raw["publish"]["version"] = "1.0"  # YAML float
+    p.write_text(yaml.safe_dump(raw).replace("version: '1.0'", "version: 1.0"))
+    with pytest.raises(BadInputError, match=r"publish\.version"):
+        load_params(p)
+
+
+def test_cli_bad_version_exits_2(tmp_path, root, capsys):
+    from pipeline.publish import main
+
+    raw = yaml.safe_load((root / "params.yaml").read_text())
+    raw["publish"]["version"] = "0.1"
+    p = tmp_path / "params.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    assert main(["--params", str(p)]) == 2
+    assert "publish.version" in capsys.readouterr().err
+
+
+def test_missing_vignettes_names_the_file_and_keeps_the_old_output(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("vignettes.parquet", "published"))
+    out = broken / "data" / "published"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous release")
+    with pytest.raises(BadInputError, match=r"vignettes\.parquet: not found"):
+        publish(broken, PublishParams(), "0" * 64, GIT)
+    assert (out / "keep.txt").read_text() == "previous release"
+    assert [p.name for p in (broken / "data").iterdir() if p.name.startswith(".")] == []
+
+
+def test_unknown_split_value_is_bad_input(project, tmp_path):
+    broken = tmp_path / "split"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("published"))
+    path = broken / "data" / "vignettes" / "vignettes.parquet"
+    df = pd.read_parquet(path)
+    df.loc[df.index[5], "split"] = "dev"
+    df.to_parquet(path, index=False)
+    with pytest.raises(BadInputError, match=r"vignettes\.parquet: column 'split' has value\(s\) \['dev'\]"):
+        publish(broken, PublishParams(), "0" * 64, GIT)
+
+
+def test_schema_version_must_match_tables_yaml(project, tmp_path):
+    with pytest.raises(BadInputError, match=r"publish\.schema_version"):
+        publish(project, PublishParams(schema_version="9.9.9", out=str(tmp_path / "x")), "0" * 64, GIT)
+
+
+def test_dirty_ignores_the_pipelines_own_outputs():
+    dvc_yaml = {"stages": {"a": {"outs": ["data/facts", {"reports/x.json": {"cache": False}}],
+                                 "metrics": [{"reports/m.json": {"cache": False}}], "plots": ["reports/plots"]}}}
+    gen = generated_paths(dvc_yaml)
+    assert gen == ["data/facts", "dvc.lock", "reports/m.json", "reports/plots", "reports/x.json"]
+    assert not is_dirty(["dvc.lock", "reports/x.json", "reports/plots/a.png", "data/facts/f.parquet"], gen)
+    assert is_dirty(["pipeline/publish.py"], gen)
+    assert is_dirty(["reports/x.json.bak"], gen)
+    assert porcelain_paths(" M a.py\0R  new.py\0old.py\0") == ["a.py", "new.py", "old.py"]
+
+
+def test_git_info(tmp_path):
+    assert git_info(tmp_path, []) == {"revision": "unknown", "dirty": None}
+    if not shutil.which("git"):
+        pytest.skip("git not installed")
+    env = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "a.py").write_text("1")
+    (tmp_path / "dvc.lock").write_text("1")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    subprocess.run(["git", *env, "-C", str(tmp_path), "commit", "-qm", "x"], check=True)
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    (tmp_path / "dvc.lock").write_text("2")
+    (tmp_path / "untracked.txt").write_text("x")
+    assert git_info(tmp_path, ["dvc.lock"]) == {"revision": head, "dirty": False}
+    (tmp_path / "a.py").write_text("2")
+    assert git_info(tmp_path, ["dvc.lock"]) == {"revision": head, "dirty": True}
+
+
+def test_publish_and_report_have_help():
+    import sys
+
+    for mod in ("pipeline.publish", "pipeline.report"):
+        r = subprocess.run([sys.executable, "-m", mod, "--help"], capture_output=True, text=True)
+        assert r.returncode == 0 and "usage" in r.stdout.lower(), mod
+
+
+def test_card_quotes_model_metrics_when_present(project, tmp_path):
+    proj = tmp_path / "withmodel"
+    shutil.copytree(project, proj, ignore=shutil.ignore_patterns("published"))
+    (proj / "reports" / "model").mkdir(parents=True)
+    (proj / "reports" / "model" / "metrics.json").write_text(json.dumps(
+        {"test": {"macro_f1": 0.8123, "accuracy": 0.85}, "handwritten": {"accuracy": 0.5}, "labels": ["a"]}))
+    publish(proj, PublishParams(), "0" * 64, GIT)
+    card = (proj / "data" / "published" / "README.md").read_text()
+    assert "| test.macro_f1 | 0.8123 |" in card and "| handwritten.accuracy | 0.5 |" in card
