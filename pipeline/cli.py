@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--batch-size", type=int, default=None, help="rows per batch / Parquet row group")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(fn=_cmd_generate)
+    from pipeline.predict import add_predict_parser
+
+    add_predict_parser(sub)
     return p
 
 

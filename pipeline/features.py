@@ -18,6 +18,8 @@ from functools import lru_cache
 _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X"}
 _CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however ")
 MARKER = " ||| "  # separates the text from its concept tokens
+CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
+TRUSTED = ["pipeline.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
 
 
 @lru_cache(maxsize=1)
@@ -56,4 +58,5 @@ def annotate(text: str) -> str:
 
 
 def annotate_all(texts: Iterable[str]) -> list[str]:
-    return [annotate(t) for t in texts]
+    """annotate() over a sequence (the first step of the model pipeline)."""
+    return [annotate(str(t)) for t in texts]

@@ -136,6 +136,7 @@ class TrainParams(_Section):
     C: float = Field(2.0, gt=0, le=1e6)                   # inverse L2 strength of the logistic regression
     max_iter: int = Field(3000, ge=10, le=100_000)
     class_weight: Literal["balanced"] | None = None
+    concepts: bool = True                                 # vocabulary concept tokens (pipeline/features.py)
 
     @field_validator("char_ngram_max")
     @classmethod
@@ -155,6 +156,7 @@ class EvaluateParams(_Section):
     # EVALUATE-FIELDS (helper: add fields for the evaluate stage here)
     splits: list[Literal["train", "val", "test"]] = Field(["val", "test"], min_length=1)  # vignette splits scored
     top_confusions: int = Field(10, ge=0, le=100)         # most frequent (true -> predicted) pairs in report.md
+    learning_curve_sizes: list[int] = Field([500, 2000, 8000, 30000], max_length=8)  # training rows per point
 
 
 _SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")

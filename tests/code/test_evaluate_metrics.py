@@ -1,0 +1,47 @@
+"""Pure metric functions of the evaluate stage and the structured baseline's field encoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.baselines import structured_tokens, text_to_structured
+from pipeline.evaluate import calibration, per_class
+from pipeline.vocab import CATEGORIES
+
+
+def _onehot(labels, conf):
+    p = np.full((len(labels), 6), (1 - conf) / 5)
+    for i, c in enumerate(labels):
+        p[i, CATEGORIES.index(c)] = conf
+    return p
+
+
+def test_perfectly_confident_and_right_is_perfectly_calibrated():
+    y = ["spinal", "hip_joint", "knee_joint"]
+    cal = calibration(y, _onehot(y, 1.0))
+    assert cal["top2_accuracy"] == 1.0 and cal["ece"] == 0.0 and cal["brier"] == 0.0
+
+
+def test_confident_and_wrong_has_ece_equal_to_the_confidence_gap():
+    y = ["spinal"] * 4
+    p = _onehot(["hip_joint"] * 4, 0.8)
+    cal = calibration(y, p)
+    assert cal["ece"] == pytest.approx(0.8)
+    # brier: (0.8 - 0)^2 + (0.04 - 1)^2 + 4 * 0.04^2
+    assert cal["brier"] == pytest.approx(0.8**2 + 0.96**2 + 4 * 0.04**2, abs=1e-4)
+    assert cal["top2_accuracy"] == 1.0  # the true class ties for second and the stable sort keeps it first
+
+
+def test_per_class_precision_recall():
+    pc = per_class(["spinal", "spinal", "hip_joint"], ["spinal", "hip_joint", "hip_joint"])
+    assert pc["spinal"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(0.6667, abs=1e-4)}
+    assert pc["hip_joint"]["precision"] == 0.5 and pc["hip_joint"]["recall"] == 1.0
+
+
+def test_structured_fields_and_text_share_one_encoding():
+    assert structured_tokens(["pain"], ["knee_front"], ["stairs", "flat_feet"]) == \
+        "S_pain R_knee_front RC_knee F_stairs K_flat_feet"
+    toks = text_to_structured("My kneecap hurts on the stairs and I have flat feet, no swelling.").split()
+    assert {"S_pain", "R_knee_front", "RC_knee", "F_stairs", "K_flat_feet"} <= set(toks)
+    assert not any("swelling" in t for t in toks)  # negated findings are not fields
