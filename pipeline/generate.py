@@ -367,6 +367,9 @@ class Composer:
         if style == "clinical":
             return _pick(r, self.w.region_clin[region])
         name = _pick(r, self.w.region_lay[region])
+        if region not in ("lower_back", "leg") and r.random() < 0.2:  # people say which side
+            side = "left" if r.random() < 0.5 else "right"
+            name = name.replace("my ", f"my {side} ", 1) if "my " in name else f"{side} {name}"
         return f"the {name}" if "my " in name else f"my {name}"
 
     def symptom_phrase(self, r: random.Random, sym: str, region_name: str, quality: str | None,
