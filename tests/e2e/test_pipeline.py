@@ -39,6 +39,9 @@ def test_dvc_repro_from_scratch(root, tmp_path):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                GX_ANALYTICS_ENABLED="false")
     subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
+    git_id = ["-c", "user.name=symcause-test", "-c", "user.email=test@example.invalid"]
+    subprocess.run(["git", "add", "-A"], cwd=proj, check=True)
+    subprocess.run(["git", *git_id, "commit", "-q", "-m", "copy"], cwd=proj, check=True)
     dvc = [sys.executable, "-m", "dvc"]
     committed = _out_hashes(proj / "dvc.lock")
     r = subprocess.run([*dvc, "repro", "--force"], cwd=proj, env=env, capture_output=True, text=True)
