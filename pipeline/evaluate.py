@@ -18,7 +18,6 @@ The outputs depend only on the model, the data and params: the same inputs give 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -36,7 +35,7 @@ from pipeline import find_project_root
 from pipeline.errors import BadInputError
 from pipeline.io import write_text, write_with
 from pipeline.params import EvaluateParams
-from pipeline.predict import labels_from_proba, load_model, predict_proba
+from pipeline.predict import iter_json_objects, labels_from_proba, load_model, predict_proba
 from pipeline.train import read_vignette_rows
 from pipeline.vocab import CATEGORIES
 
@@ -58,15 +57,7 @@ def read_handwritten(path: Path) -> pd.DataFrame:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{path}: not UTF-8 text") from exc
-    for n, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"{path}: line {n}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-        if not isinstance(obj, dict):
-            raise BadInputError(f"{path}: line {n}: expected a JSON object")
+    for n, obj in iter_json_objects(path, "\n".join(lines)):
         for key in HANDWRITTEN_KEYS:
             if not isinstance(obj.get(key), str) or not obj[key].strip():
                 raise BadInputError(f"{path}: line {n}: '{key}' is missing or not a non-empty string")

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,10 +112,8 @@ def _check_record(path: Path, line: int, rid: Any, text: Any, seen: dict[Any, in
     return Record(rid, text, line)
 
 
-def parse_jsonl(path: Path, content: str) -> list[Record]:
-    """JSON Lines: one object per line with `id` and `text`; blank lines are skipped."""
-    records: list[Record] = []
-    seen: dict[Any, int] = {}
+def iter_json_objects(path: Path, content: str, expected: str = "a JSON object") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of JSON Lines; a bad line is a BadInputError naming it."""
     for n, raw in enumerate(content.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -124,8 +122,15 @@ def parse_jsonl(path: Path, content: str) -> list[Record]:
         except json.JSONDecodeError as exc:
             raise BadInputError(f"{path}: line {n}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
         if not isinstance(obj, dict):
-            raise BadInputError(f"{path}: line {n}: expected a JSON object with 'id' and 'text', "
-                                f"got {type(obj).__name__}")
+            raise BadInputError(f"{path}: line {n}: expected {expected}, got {type(obj).__name__}")
+        yield n, obj
+
+
+def parse_jsonl(path: Path, content: str) -> list[Record]:
+    """JSON Lines: one object per line with `id` and `text`; blank lines are skipped."""
+    records: list[Record] = []
+    seen: dict[Any, int] = {}
+    for n, obj in iter_json_objects(path, content, "a JSON object with 'id' and 'text'"):
         for key in ("id", "text"):
             if key not in obj:
                 raise BadInputError(f"{path}: line {n}: missing key '{key}'")
