@@ -18,10 +18,7 @@ The outputs depend only on the model, the data and params: the same inputs give 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,7 +30,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from pipeline import find_project_root
 from pipeline.errors import BadInputError
-from pipeline.io import write_text, write_with
+from pipeline.io import atomic_dir, write_text, write_with
 from pipeline.params import EvaluateParams
 from pipeline.predict import iter_json_objects, labels_from_proba, load_model, predict_proba
 from pipeline.train import read_vignette_rows
@@ -240,12 +237,6 @@ def plot_extras(results: dict[str, Any], probas: dict[str, tuple[list[str], np.n
         plt.close(fig)
 
 
-def load_params_train() -> Any:
-    from pipeline.params import load_params
-
-    return load_params().train
-
-
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
@@ -297,17 +288,6 @@ def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str,
     return "\n".join(out)
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Move `staging` to `target`, replacing it: the old folder is swapped out, then removed."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, old / target.name)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------------------------
 # the stage
 
@@ -357,8 +337,13 @@ def evaluate_sets(model: Any, vignettes: pd.DataFrame, handwritten: pd.DataFrame
 
 
 def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
-                 prm: EvaluateParams) -> dict[str, Any]:
-    """Score the model and write reports/model (atomically, as a whole); returns the results."""
+                 prm: EvaluateParams, train_params: Any = None) -> dict[str, Any]:
+    """Score the model and write reports/model (atomically, as a whole); returns the results.
+    `train_params` (a TrainParams; default: the project's) configure the learning-curve models."""
+    if train_params is None:
+        from pipeline.params import load_params
+
+        train_params = load_params().train
     from dvclive import Live
 
     handwritten = read_handwritten(handwritten_path)
@@ -371,11 +356,9 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
     train_rows = read_vignette_rows(vignettes_path, ["train"], columns=("symptoms", "regions", "factors"))
     test_rows = vignettes[vignettes["split"] == "test"] if "test" in set(vignettes["split"]) else vignettes
     results["structured_baseline"] = structured_baseline(train_rows, test_rows, handwritten)
-    curve = learning_curve(train_rows, test_rows, handwritten, prm.learning_curve_sizes, load_params_train())
+    curve = learning_curve(train_rows, test_rows, handwritten, prm.learning_curve_sizes, train_params)
 
-    reports.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{reports.name}.", dir=reports.parent))
-    try:
+    with atomic_dir(reports) as staging:
         live = Live(dir=str(staging), save_dvc_exp=False, dvcyaml=None, report=None)
         for name, value in flatten("", results).items():
             live.log_metric(name.lstrip("/"), value, plot=False)
@@ -396,11 +379,6 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
         write_text(staging / "handwritten_predictions.csv", cases.to_csv(index=False, lineterminator="\n"))
         confusions = {s: top_confusions(*pairs[s], prm.top_confusions) for s in pairs}
         write_text(staging / "report.md", render_report(results, confusions, curve))
-        os.chmod(staging, 0o755)
-        _replace_dir(staging, reports)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return results
 
 
@@ -420,9 +398,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def go() -> None:
         start = time.perf_counter()
-        prm = load_params(args.params).evaluate
+        params = load_params(args.params)
+        prm = params.evaluate
         root = find_project_root()
-        r = run_evaluate(root / prm.model, root / prm.vignettes, root / prm.handwritten, root / prm.reports, prm)
+        r = run_evaluate(root / prm.model, root / prm.vignettes, root / prm.handwritten, root / prm.reports, prm,
+                         params.train)
         parts = ", ".join(f"{s} acc {v['accuracy']:.3f} / macro-F1 {v['macro_f1']:.3f}" for s, v in r.items()
                           if "n" in v)
         sb = r.get("structured_baseline", {}).get("handwritten")

@@ -27,7 +27,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ import yaml
 
 from pipeline import __version__, find_project_root
 from pipeline.errors import BadInputError
+from pipeline.io import atomic_dir
 
 TABLES = ("sources", "conditions", "facts", "factors")
 SPLITS = ("train", "val", "test")
@@ -638,28 +638,12 @@ def check_schema_version(root: Path, expected: str) -> None:
 # the stage
 
 
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished folder into place; the old one (if any) is removed only afterwards."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def publish(root: Path, prm: Any, params_hash: str, git: Mapping[str, Any]) -> dict[str, Any]:
     """Build `prm.out` (relative to root) and return the manifest. `prm` is a PublishParams."""
     check_schema_version(root, prm.schema_version)
     facts_dir, reports = root / prm.facts_dir, root / prm.reports
     out = root / prm.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
+    with atomic_dir(out) as tmp:
         tables = copy_tables(facts_dir, tmp)
         splits, vcols = split_vignettes(root / prm.vignettes, tmp / "vignettes", prm.row_group_rows)
         figures = copy_figures(reports / "vignettes" / "plots", tmp / "figures")
@@ -679,10 +663,6 @@ def publish(root: Path, prm: Any, params_hash: str, git: Mapping[str, Any]) -> d
                                     encoding="utf-8")
         sums = file_entries(tmp, exclude=(SUMS,))
         (tmp / SUMS).write_text(render_sha256sums(sums), encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 

@@ -147,3 +147,20 @@ def test_generate_command_writes_the_table_and_refuses_bad_input(seed_tables, tm
     assert not (tmp_path / "z.parquet").exists()
     assert main(["generate", "--facts", str(tmp_path / "missing"), "--n", "5", "--out", str(tmp_path / "y.parquet")]) == 2
     assert "missing" in capsys.readouterr().err
+
+
+def test_atomic_dir_replaces_a_folder_whole_or_not_at_all(tmp_path):
+    from pipeline.io import atomic_dir
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as staging:
+            (staging / "half.txt").write_text("half")
+            raise RuntimeError("killed midway")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and (target / "old.txt").read_text() == "old"
+    with atomic_dir(target) as staging:
+        (staging / "new.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
