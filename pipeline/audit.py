@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 from pipeline import find_project_root
 from pipeline.errors import BadInputError, ValidationFailed
 from pipeline.generate import DIFFICULTIES, SPLITS, STYLES
-from pipeline.io import write_json, write_text, write_with
+from pipeline.io import read_parquet_parts, write_json, write_text, write_with
 from pipeline.schemas import validate_table
 from pipeline.vocab import CATEGORIES
 
@@ -97,10 +97,10 @@ def settings_from_params(a: Any, source: str = "params.yaml") -> AuditSettings:
 
 
 def read_vignettes(path: Path) -> pd.DataFrame:
-    if not path.is_file():
+    if not path.exists():
         raise BadInputError(f"{path}: vignettes table is missing (run the generate stage first)")
     try:
-        return pd.read_parquet(path)
+        return read_parquet_parts(path)  # a file, or the dask engine's partitioned folder
     except Exception as exc:  # noqa: BLE001 - any reader error is bad input here
         raise BadInputError(f"{path}: not a readable Parquet file ({exc})") from exc
 

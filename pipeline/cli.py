@@ -46,14 +46,21 @@ def _cmd_validate(args: argparse.Namespace) -> None:
 
 
 def _cmd_generate(args: argparse.Namespace) -> None:
-    from pipeline.generate import run_generate, settings_from_params
+    from dataclasses import replace
+
+    from pipeline.generate import dask_settings_from_params, run_generate, settings_from_params
     from pipeline.params import load_params
 
     g = load_params(args.params).generate
     workers = args.workers if args.workers is not None else g.workers
+    engine = args.engine or g.engine
+    dask = dask_settings_from_params(g)
+    if args.dask_address:
+        dask = replace(dask, address=args.dask_address)
     n = run_generate(Path(args.facts), args.n, args.seed if args.seed is not None else g.seed, Path(args.out),
-                     settings_from_params(g), args.batch_size or g.batch_size, workers, progress=not args.quiet)
-    print(f"generate: {n} vignettes -> {args.out}")
+                     settings_from_params(g), args.batch_size or g.batch_size, workers, progress=not args.quiet,
+                     engine=engine, dask=dask)
+    print(f"generate: {n} vignettes -> {args.out} (engine {engine})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--params", default=None, metavar="FILE", help="params file (default: the project's params.yaml)")
     g.add_argument("--workers", type=int, default=None, help="processes (0 = all cores; same rows for any value)")
     g.add_argument("--batch-size", type=int, default=None, help="rows per batch / Parquet row group")
+    g.add_argument("--engine", choices=("local", "dask"), default=None,
+                   help="local: one Parquet file; dask: partitioned Parquet in the folder FILE (default: params.yaml)")
+    g.add_argument("--dask-address", default=None, metavar="ADDR",
+                   help="dask scheduler address (default: params.yaml generate.dask.address, else a LocalCluster)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(fn=_cmd_generate)
     from pipeline.predict import add_predict_parser

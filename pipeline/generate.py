@@ -24,7 +24,9 @@ import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from tqdm import tqdm
 
 from pipeline import find_project_root
 from pipeline.errors import BadInputError
-from pipeline.io import atomic_path
+from pipeline.io import atomic_dir, atomic_path
 from pipeline.vocab import CATEGORIES, Vocab, cached_vocab, load_yaml
 
 STYLES = ("lay", "clinical", "third_person")
@@ -702,6 +704,106 @@ def write_vignettes(composer: Composer, n: int, seed: int, out: Path, batch_size
     return written
 
 
+def batch_frame(composer: Composer, job: tuple[int, int, int, int]) -> pd.DataFrame:
+    """One batch as a pandas frame (a partition of the dask engine); the same rows as generate_batch."""
+    return generate_batch(composer, *job).to_pandas()
+
+
+@dataclass(frozen=True)
+class DaskSettings:
+    address: str | None = None      # scheduler address; None starts a LocalCluster for the run
+    workers: int = 2                # LocalCluster worker processes
+    threads_per_worker: int = 1
+
+
+@contextmanager
+def dask_client(d: DaskSettings) -> Iterator[Any]:
+    """A distributed Client: on `d.address`, or on a LocalCluster bound to 127.0.0.1 without a dashboard."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # start/stop chatter is not a warning to the user
+    if d.address:
+        try:
+            client = Client(d.address, timeout="20s")
+        except OSError as exc:
+            raise BadInputError(f"params.yaml: generate.dask.address: cannot reach scheduler {d.address} ({exc})") from exc
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=d.workers, threads_per_worker=d.threads_per_worker, processes=True,
+                      host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        yield client
+
+
+def part_name(i: int) -> str:
+    """Partition file names sort in row order (readers list a folder alphabetically)."""
+    return f"part.{i:05d}.parquet"
+
+
+def write_vignettes_dask(composer: Composer, n: int, seed: int, out: Path, batch_size: int, dask: DaskSettings,
+                         progress: bool = True) -> int:
+    """The dask engine: one partition per batch, generated on the cluster's workers, validated there with the
+    pandera `vignettes` schema (pandera validates the dask frame partition by partition) and written as
+    partitioned Parquet to the folder `out` (part.00000.parquet, ...), atomically. The rows are those of the
+    local engine for the same seed and batch size, in the same order. Workers must be able to write to `out`
+    (a shared file system when the scheduler is remote)."""
+    import dask.dataframe as dd
+    from dask import config as dask_config
+    from dask import delayed
+
+    from pipeline.schemas import schemas
+
+    if n < 1:
+        raise BadInputError(f"--n must be at least 1 (got {n})")
+    jobs = [(seed, b, start, size) for b, start, size in batches(n, batch_size)]
+    meta = ARROW_SCHEMA.empty_table().to_pandas()
+    # object columns stay object: dask would otherwise turn the list columns into strings
+    with dask_config.set({"dataframe.convert-string": False}), dask_client(dask) as client, \
+            atomic_dir(out) as staging:
+        ddf = dd.from_map(partial(batch_frame, composer), jobs, meta=meta, enforce_metadata=False,
+                          label="generate-vignettes")
+        checked = schemas()["vignettes"].validate(ddf, lazy=True)
+        tasks = [delayed(write_part)(part, str(staging / part_name(i)))
+                 for i, part in enumerate(checked.to_delayed())]
+        futures = client.compute(tasks)
+        if progress:
+            from distributed import progress as show_progress
+
+            show_progress(futures)
+        try:
+            written = sum(f.result() for f in futures)
+        except Exception as exc:  # pandera's SchemaErrors, re-raised from the worker
+            if type(exc).__name__ in ("SchemaError", "SchemaErrors"):  # arrives as text from the worker
+                raise BadInputError(f"{out}: generated rows fail the vignettes schema: {schema_failure_summary(str(exc))}"
+                                    ) from exc
+            raise
+    if written != n:
+        raise RuntimeError(f"dask engine wrote {written} rows, expected {n}")
+    return n
+
+
+def schema_failure_summary(message: str, max_cases: int = 5) -> str:
+    """One line from pandera's lazy-validation report: each failing column, check and a few failure cases."""
+    items = []
+    for m in re.finditer(r'"column":\s*"([^"]*)",\s*"check":\s*"([^"]*)",\s*"error":\s*"[^"]*?failure cases:\s*([^"]*)"', message):
+        cases = [c.strip() for c in m.group(3).split(",")]
+        more = f", ... ({len(cases)} cases)" if len(cases) > max_cases else ""
+        items.append(f"column '{m.group(1)}' fails {m.group(2)} (e.g. {', '.join(cases[:max_cases])}{more})")
+    if items:
+        return "; ".join(items)
+    return " ".join(message.split())[:300]
+
+
+def write_part(df: pd.DataFrame, path: str) -> int:
+    """One partition to its own Parquet file with the table's Arrow schema (as the local engine writes it)."""
+    table = pa.Table.from_pandas(df, schema=ARROW_SCHEMA, preserve_index=False).replace_schema_metadata(None)
+    pq.write_table(table, path, compression="zstd", row_group_size=max(len(table), 1))
+    return len(table)
+
+
 def settings_from_params(g: Any) -> GenSettings:
     return GenSettings(
         styles=dict(g.styles), difficulty=dict(g.difficulty), name_rate=g.name_rate, red_flag_rate=g.red_flag_rate,
@@ -727,9 +829,19 @@ def load_composer(facts_dir: Path, settings: GenSettings) -> Composer:
 
 
 def run_generate(facts_dir: Path, n: int, seed: int, out: Path, settings: GenSettings, batch_size: int = 20000,
-                 workers: int = 1, progress: bool = True) -> int:
+                 workers: int = 1, progress: bool = True, engine: str = "local", dask: DaskSettings | None = None) -> int:
+    """Engine `local`: one Parquet file, batches on `workers` processes. Engine `dask`: partitioned Parquet
+    in the folder `out`, batches on a dask cluster. Both give the same rows for the same seed."""
     composer = load_composer(facts_dir, settings)
+    if engine == "dask":
+        return write_vignettes_dask(composer, n, seed, out, batch_size, dask or DaskSettings(), progress)
+    if engine != "local":
+        raise BadInputError(f"engine must be 'local' or 'dask' (got {engine!r})")
     return write_vignettes(composer, n, seed, out, batch_size, workers, progress)
+
+
+def dask_settings_from_params(g: Any) -> DaskSettings:
+    return DaskSettings(address=g.dask.address, workers=g.dask.workers, threads_per_worker=g.dask.threads_per_worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -752,8 +864,8 @@ def main(argv: list[str] | None = None) -> int:
         root = find_project_root()
         out = root / prm.out
         n = run_generate(root / prm.facts_dir, prm.n, prm.seed, out, settings_from_params(prm), prm.batch_size,
-                         prm.workers, progress=not args.quiet)
-        print(f"generate: {n} vignettes -> {prm.out}")
+                         prm.workers, progress=not args.quiet, engine=prm.engine, dask=dask_settings_from_params(prm))
+        print(f"generate: {n} vignettes -> {prm.out} (engine {prm.engine})")
 
     return run_guarded(go)
 

@@ -30,7 +30,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        if target.is_dir() and not target.is_symlink():  # a partitioned table of the same name is replaced whole
+            import shutil
+
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / target.name)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -84,3 +92,26 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> 
     """Run `writer(tmp_path)` and move the result into place atomically."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
+    """The Parquet files of a table: the file itself, or the `*.parquet` files of a partitioned folder
+    (the dask engine's output) in name order, which is row order."""
+    from pipeline.errors import BadInputError
+
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        parts = sorted(x for x in p.iterdir() if x.suffix == ".parquet" and x.is_file() and not x.name.startswith("."))
+        if parts:
+            return parts
+        raise BadInputError(f"{p}: folder has no .parquet partitions")
+    raise BadInputError(f"{p}: not found (run the pipeline first: make repro)")
+
+
+def read_parquet_parts(path: str | os.PathLike[str], columns: list[str] | None = None,
+                       filters: list[tuple[str, str, Any]] | None = None) -> pd.DataFrame:
+    """A table from a Parquet file or a partitioned folder, rows in partition order."""
+    frames = [pd.read_parquet(p, columns=columns, filters=filters) for p in parquet_parts(path)]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

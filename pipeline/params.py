@@ -58,6 +58,20 @@ class AgeParams(_Section):
     max: int = Field(90, ge=16, le=95)
 
 
+class DaskParams(_Section):
+    """Where the dask engine runs: a scheduler address, or (null) a LocalCluster started for the run."""
+    address: str | None = None
+    workers: int = Field(2, ge=1, le=1024)      # LocalCluster worker processes (ignored with an address)
+    threads_per_worker: int = Field(1, ge=1, le=64)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", v):
+            raise ValueError(f"expected a scheduler address such as tcp://10.0.0.5:8786, got {v!r}")
+        return v
+
+
 class GenerateParams(_Section):
     facts_dir: str = "data/facts"
     out: str = "data/vignettes/vignettes.parquet"
@@ -65,6 +79,8 @@ class GenerateParams(_Section):
     seed: int = Field(20261122, ge=0)
     batch_size: int = Field(20000, ge=100, le=1_000_000)
     workers: int = Field(1, ge=0, le=256)
+    engine: Literal["local", "dask"] = "local"
+    dask: DaskParams = DaskParams()
     styles: dict[str, float] = {"lay": 0.4, "clinical": 0.3, "third_person": 0.3}
     difficulty: dict[str, float] = {"easy": 0.3, "medium": 0.45, "hard": 0.25}
     name_rate: float = Field(0.05, ge=0, le=1)

@@ -29,7 +29,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from pipeline import find_project_root
 from pipeline.errors import BadInputError, SymcauseError
-from pipeline.io import atomic_path, write_json
+from pipeline.io import atomic_path, parquet_parts, read_parquet_parts, write_json
 from pipeline.params import TrainParams
 from pipeline.vocab import CATEGORIES
 
@@ -42,10 +42,12 @@ def card_path(model_path: Path) -> Path:
 
 
 def sha256_file(path: Path) -> str:
+    """sha256 of a file; of a partitioned folder, of its part files' bytes in name order."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    for part in parquet_parts(path) if path.is_dir() else [path]:
+        with part.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -56,10 +58,10 @@ def read_vignette_rows(path: Path, splits: tuple[str, ...] | list[str], columns:
     text) raises BadInputError naming the file and the first offending vignette.
     """
     cols = list(dict.fromkeys(("vignette_id", "text", "category", "split", *columns)))
-    if not path.is_file():
+    if not path.exists():
         raise BadInputError(f"{path}: vignettes table is missing (run the generate stage first)")
     try:
-        df = pd.read_parquet(path, columns=cols, filters=[("split", "in", list(splits))])
+        df = read_parquet_parts(path, columns=cols, filters=[("split", "in", list(splits))])
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a bad file
         raise BadInputError(f"{path}: not a readable vignettes Parquet file with columns "
                             f"{', '.join(cols)} ({type(exc).__name__}: {exc})") from exc
