@@ -1,4 +1,5 @@
-"""`make bench`: throughput figures written to reports/benchmark.json (and printed).
+"""`make bench`: figures written to reports/benchmark.json (and printed): extraction words/s, generation
+vignettes/s and peak memory, training time, and `dvc repro` time from scratch and when nothing changed.
 
 `make report` (pipeline/report.py) composes reports/benchmark.md, with these figures as its
 "Stage timings" section (`render_md`). Figures, not pass/fail timings. Extraction runs on one core
@@ -19,7 +20,7 @@ from typing import Any
 from pipeline import __version__, find_project_root
 from pipeline.extract import collect_paths
 from pipeline.extraction import cached_extractor
-from pipeline.io import write_json
+from pipeline.io import write_json, write_text
 from pipeline.text import read_article
 
 
@@ -69,7 +70,6 @@ def bench_generation(facts_dir: Path, n: int, workers: int, batch_size: int, see
     (sum of the resident memory of the process tree, sampled every 20 ms)."""
     import subprocess
     import tempfile
-    import threading
 
     import psutil
 
@@ -80,25 +80,11 @@ def bench_generation(facts_dir: Path, n: int, workers: int, batch_size: int, see
                "--quiet"]
         t0 = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        proc = psutil.Process(child.pid)
-        peak = 0
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.is_set():
-                try:
-                    peak = max(peak, _tree_rss(proc))
-                except psutil.Error:
-                    pass
-                done.wait(0.02)
-
-        th = threading.Thread(target=sample, daemon=True)
-        th.start()
+        stop, peak_bytes = _rss_sampler(psutil.Process(child.pid))
         _, err = child.communicate()
         seconds = time.perf_counter() - t0
-        done.set()
-        th.join()
+        stop()
+        peak = peak_bytes()
         if child.returncode != 0:
             raise SystemExit(f"generation benchmark failed: {err.decode(errors='replace').strip()}")
         size = out.stat().st_size
@@ -106,6 +92,122 @@ def bench_generation(facts_dir: Path, n: int, workers: int, batch_size: int, see
     return {"vignettes": n, "workers": used, "batch_size": batch_size, "seconds": round(seconds, 2),
             "vignettes_per_second": round(n / seconds), "peak_memory_mb": round(peak / 2**20, 1),
             "parquet_mb": round(size / 2**20, 1), "includes_startup": True}
+
+
+def _rss_sampler(proc: Any) -> tuple[Any, Any]:
+    """Start sampling the resident memory of `proc` (and children) every 20 ms: (stop(), peak_bytes())."""
+    import threading
+
+    import psutil
+
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], _tree_rss(proc))
+            except psutil.Error:
+                pass
+            done.wait(0.02)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+
+    def stop() -> None:
+        done.set()
+        th.join()
+
+    return stop, lambda: peak[0]
+
+
+def bench_training(facts_dir: Path, n: int, gen: Any, train: Any) -> dict[str, Any]:
+    """Fit the train stage's model (params.yaml `train`) on n freshly generated vignettes; wall time and peak
+    memory of the fit (generation is not counted)."""
+    import tempfile
+
+    import pandas as pd
+    import psutil
+
+    from pipeline.generate import run_generate, settings_from_params
+    from pipeline.train import fit_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "train.parquet"
+        run_generate(facts_dir, n, gen.seed, out, settings_from_params(gen), gen.batch_size, workers=0, progress=False)
+        df = pd.read_parquet(out, columns=["text", "category"])
+    texts, labels = df["text"].astype(str).tolist(), df["category"].astype(str).tolist()
+    del df
+    stop, peak = _rss_sampler(psutil.Process())
+    t0 = time.perf_counter()
+    model = fit_model(texts, labels, train)
+    seconds = time.perf_counter() - t0
+    stop()
+    feats = {name: len(vec.vocabulary_) for name, vec in model.named_steps["features"].transformer_list}
+    return {"vignettes": n, "seconds": round(seconds, 2), "vignettes_per_second": round(n / seconds),
+            "peak_memory_mb": round(peak() / 2**20, 1), "features": feats,
+            "iterations": int(max(model.named_steps["clf"].n_iter_))}
+
+
+def copy_project(root: Path, dest: Path) -> None:
+    """The project's tracked and untracked-but-not-ignored files (no outputs, no DVC cache) into dest."""
+    import shutil
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, capture_output=True,
+                           text=True, check=True).stdout.split("\0")
+    for rel in filter(None, files):
+        src = root / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+def bench_repro(root: Path) -> dict[str, Any]:
+    """`dvc repro` from scratch in a temporary copy (a new git repo, empty DVC cache): total and per-stage wall
+    time; then a second, no-op `dvc repro` (every stage up to date)."""
+    import re
+    import subprocess
+    import tempfile
+
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               GX_ANALYTICS_ENABLED="false")
+    dvc = [sys.executable, "-m", "dvc"]
+    with tempfile.TemporaryDirectory() as tmp:
+        proj = Path(tmp) / "proj"
+        proj.mkdir()
+        copy_project(root, proj)
+        git = ["git", "-c", "user.name=symcause-bench", "-c", "user.email=bench@example.invalid"]
+        for cmd in (["git", "init", "-q"], ["git", "add", "-A"], [*git, "commit", "-q", "-m", "bench copy"]):
+            subprocess.run(cmd, cwd=proj, check=True, capture_output=True)
+        stages: dict[str, float] = {}
+        current, started = None, 0.0
+        t0 = time.perf_counter()
+        with subprocess.Popen([*dvc, "repro", "--force"], cwd=proj, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) as child:
+            assert child.stdout is not None
+            tail: list[str] = []
+            for line in child.stdout:
+                tail = (tail + [line])[-20:]
+                m = re.match(r"Running stage '([^']+)'", line)
+                if m:
+                    now = time.perf_counter()
+                    if current:
+                        stages[current] = round(now - started, 2)
+                    current, started = m.group(1), now
+        full = time.perf_counter() - t0
+        if current:
+            stages[current] = round(time.perf_counter() - started, 2)
+        if child.returncode != 0:
+            raise SystemExit("repro benchmark: dvc repro failed:\n" + "".join(tail))
+        t1 = time.perf_counter()
+        noop = subprocess.run([*dvc, "repro"], cwd=proj, env=env, capture_output=True, text=True)
+        noop_s = time.perf_counter() - t1
+        if noop.returncode != 0:
+            raise SystemExit(f"repro benchmark: no-op dvc repro failed:\n{noop.stdout}{noop.stderr}")
+        ran = re.findall(r"Running stage '([^']+)'", noop.stdout)
+    return {"full_seconds": round(full, 1), "stages_seconds": stages, "noop_seconds": round(noop_s, 2),
+            "noop_stages_run": ran, "cores": os.cpu_count()}
 
 
 def render_md(results: dict[str, Any], title: str = "# symcause benchmark") -> str:
@@ -127,6 +229,21 @@ def render_md(results: dict[str, Any], title: str = "# symcause benchmark") -> s
             f"{g['parquet_mb']} MB Parquet |",
             f"| generation peak memory (process tree) | {g['peak_memory_mb']} MB |",
         ]
+    t = results.get("training")
+    if t:
+        lines += [
+            f"| training time ({t['vignettes']:,} vignettes) | {t['seconds']} s ({t['vignettes_per_second']:,} "
+            f"vignettes/s, {t['iterations']} solver iterations) |",
+            f"| training peak memory | {t['peak_memory_mb']} MB |",
+        ]
+    r = results.get("repro")
+    if r:
+        slowest = sorted(r["stages_seconds"].items(), key=lambda x: -x[1])[:3]
+        lines += [
+            f"| `dvc repro` from scratch ({r['cores']} cores) | {r['full_seconds']} s "
+            f"(slowest: {', '.join(f'{k} {v} s' for k, v in slowest)}) |",
+            f"| no-op `dvc repro` | {r['noop_seconds']} s ({len(r['noop_stages_run'])} stages re-run) |",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -137,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Benchmarks -> reports/benchmark.json (`make report` renders them "
                                              "into reports/benchmark.md)")
     ap.add_argument("--out", default="reports", help="folder for benchmark.json")
+    ap.add_argument("--no-repro", action="store_true", help="skip the dvc repro timings (params.yaml bench.repro)")
     args = ap.parse_args(argv)
     root = find_project_root()
     prm = load_params()
@@ -148,11 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     if (facts / "facts.parquet").exists():
         results["generation"] = bench_generation(facts, prm.bench.vignettes, prm.bench.workers,
                                                  prm.generate.batch_size, prm.generate.seed)
+        if prm.bench.train_vignettes:
+            results["training"] = bench_training(facts, prm.bench.train_vignettes, prm.generate, prm.train)
     else:
-        print(f"bench: {facts} has no fact tables (run `make repro` first); generation benchmark skipped")
+        print(f"bench: {facts} has no fact tables (run `make repro` first); generation and training benchmarks skipped")
+    if prm.bench.repro and not args.no_repro:
+        results["repro"] = bench_repro(root)
     out = root / args.out
     write_json(out / "benchmark.json", results)
-    print(render_md(results))
+    md = render_md(results)
+    write_text(out / "benchmark.md", md)  # `make report` rewrites it with metrics, plots and these figures
+    print(md)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,15 +14,55 @@ from typing import Any
 import pandas as pd
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep_stale(target: Path) -> list[Path]:
+    """Remove what a killed run left next to `target`: its temporaries and set-aside folders, named
+    `.{name}.{pid}.*`, whose process no longer exists. Returns what was removed."""
+    import shutil
+
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.(tmp|old)-")
+    for p in target.parent.iterdir():
+        m = pattern.match(p.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            if m.group(2) == "old" and not target.exists() and (p / target.name).exists():
+                os.replace(p / target.name, target)  # killed between the two renames: put the old output back
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+def _prefix(target: Path, kind: str) -> str:
+    """Temporary names carry the writer's pid, so a later run can tell a dead run's leftovers from a live one."""
+    return f".{target.name}.{os.getpid()}.{kind}-"
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success rename it over `path`.
 
-    On any exception the temporary file is removed and `path` keeps its previous content.
+    On any exception the temporary file is removed and `path` keeps its previous content. A process killed
+    midway (SIGKILL, power loss) leaves `path` as it was plus a hidden temporary, which the next write to
+    `path` removes (sweep_stale).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    sweep_stale(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=_prefix(target, "tmp"), suffix=".part", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -33,7 +74,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         if target.is_dir() and not target.is_symlink():  # a partitioned table of the same name is replaced whole
             import shutil
 
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=_prefix(target, "old"), dir=target.parent))
             os.replace(target, old / target.name)
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)
@@ -55,7 +96,8 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    sweep_stale(target)
+    staging = Path(tempfile.mkdtemp(prefix=_prefix(target, "tmp"), dir=target.parent))
     try:
         yield staging
         umask = os.umask(0)
@@ -63,7 +105,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(staging, 0o777 & ~umask)
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=_prefix(target, "old"), dir=target.parent))
             os.replace(target, old / target.name)
         os.replace(staging, target)
         if old is not None:

@@ -211,6 +211,8 @@ class BenchParams(_Section):
     repeats: int = Field(3, ge=1, le=20)
     vignettes: int = Field(1_000_000, ge=1000, le=100_000_000)
     workers: int = Field(0, ge=0, le=256)
+    train_vignettes: int = Field(100_000, ge=0, le=10_000_000)   # training-time benchmark size (0 = skip)
+    repro: bool = True             # time `dvc repro` from scratch and a no-op `dvc repro` in a temporary copy
 
 
 class Params(BaseModel):

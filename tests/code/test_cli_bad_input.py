@@ -94,7 +94,7 @@ def test_existing_outputs_survive_a_failed_run(articles, tmp_path):
     (articles / "empty.txt").write_bytes(b"")
     assert main(["extract", str(articles), "--out", str(out), "--quiet", "--strict"]) == 2
     assert (out / "facts.parquet").read_bytes() == before
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in [*out.iterdir(), *tmp_path.iterdir()] if p.name.startswith(".")]  # no temporaries left
 
 
 def test_same_input_gives_byte_identical_tables(articles, tmp_path):

@@ -3,24 +3,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from pipeline.bench import copy_project
+
 pytestmark = pytest.mark.slow
-
-
-def _copy_project(root: Path, dest: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for rel in files:
-        src = root / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
 
 
 def _out_hashes(lock: Path) -> dict[str, str]:
@@ -35,7 +26,7 @@ def _out_hashes(lock: Path) -> dict[str, str]:
 def test_dvc_repro_from_scratch(root, tmp_path):
     proj = tmp_path / "proj"
     proj.mkdir()
-    _copy_project(root, proj)
+    copy_project(root, proj)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                GX_ANALYTICS_ENABLED="false")
     subprocess.run(["git", "init", "-q"], cwd=proj, check=True)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from pipeline.publish import MANIFEST, SUMS, sha256_file
-from tests.e2e.test_pipeline import _copy_project
+from pipeline.bench import copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def _release_dvc_yaml(root: Path, proj: Path) -> dict:
 def test_release_then_downstream_dvc_import(root, seed_tables, seed_vignettes, tmp_path):
     src, remote, down = tmp_path / "src", tmp_path / "remote", tmp_path / "down"
     src.mkdir()
-    _copy_project(root, src)
+    copy_project(root, src)
     for leftover in ("data/facts", "data/vignettes", "data/published", "reports/model"):
         shutil.rmtree(src / leftover, ignore_errors=True)
     shutil.copytree(seed_tables[0], src / "data" / "facts")
