@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +276,7 @@ _I_VERB = re.compile(r"\bI (always |often |usually |just )?(have|do|don't|wear|s
 _VERB_3RD = {"have": "has", "do": "does", "don't": "doesn't", "am": "is", "go": "goes", "try": "tries"}
 
 
+@lru_cache(maxsize=65536)
 def _third(text: str, pro: str, pos: str, obj: str) -> str:
     """First person -> third person ("I have flat feet" -> "she has flat feet")."""
     t = _I_VERB.sub(lambda m: f"{pro} {m.group(1) or ''}" + _VERB_3RD.get(m.group(2), m.group(2) if m.group(2) in (
@@ -620,11 +621,24 @@ _ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU]|(?:8|11|18|8\d)\b|(?:8|11|18|8\
 _SENT_START = re.compile(r"(^|[.!?] +)([a-z])")
 
 
+_SPACES = re.compile(r" {2,}")
+
+
+def _an(m: re.Match[str]) -> str:
+    return m.group(1) + "n "
+
+
+def _upper(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2).upper()
+
+
 def tidy(text: str) -> str:
     """a -> an before vowels, capitalised sentence starts, single spaces."""
-    text = _ARTICLE.sub(lambda m: m.group(1) + "n ", text)
-    text = _SENT_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
-    return re.sub(r" {2,}", " ", text).strip()
+    text = _ARTICLE.sub(_an, text)
+    text = _SENT_START.sub(_upper, text)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 # ---------------------------------------------------------------------------------------------
