@@ -97,7 +97,11 @@ def predict(model: Any, records: Sequence[Record]) -> list[dict[str, Any]]:
 # input
 
 
-def _check_record(path: Path, line: int, rid: Any, text: Any, seen: dict[Any, int]) -> Record:
+MAX_TEXT_CHARS = 20_000  # a case description is a paragraph or two; longer is almost surely not one case
+
+
+def _check_record(path: Path, line: int, rid: Any, text: Any, seen: dict[Any, int],
+                  max_chars: int = MAX_TEXT_CHARS) -> Record:
     if rid is None or (isinstance(rid, str) and not rid.strip()):
         raise BadInputError(f"{path}: line {line}: 'id' is empty")
     if not isinstance(rid, (str, int)) or isinstance(rid, bool):
@@ -106,6 +110,9 @@ def _check_record(path: Path, line: int, rid: Any, text: Any, seen: dict[Any, in
         raise BadInputError(f"{path}: line {line}: 'text' must be a string (got {type(text).__name__})")
     if not text.strip():
         raise BadInputError(f"{path}: line {line}: 'text' is empty")
+    if len(text) > max_chars:
+        raise BadInputError(f"{path}: line {line}: 'text' is {len(text):,} characters, over the limit of "
+                            f"{max_chars:,} (one case per line; raise it with --max-chars)")
     if rid in seen:
         raise BadInputError(f"{path}: line {line}: duplicate id {rid!r} (first on line {seen[rid]})")
     seen[rid] = line
@@ -126,7 +133,7 @@ def iter_json_objects(path: Path, content: str, expected: str = "a JSON object")
         yield n, obj
 
 
-def parse_jsonl(path: Path, content: str) -> list[Record]:
+def parse_jsonl(path: Path, content: str, max_chars: int = MAX_TEXT_CHARS) -> list[Record]:
     """JSON Lines: one object per line with `id` and `text`; blank lines are skipped."""
     records: list[Record] = []
     seen: dict[Any, int] = {}
@@ -134,11 +141,11 @@ def parse_jsonl(path: Path, content: str) -> list[Record]:
         for key in ("id", "text"):
             if key not in obj:
                 raise BadInputError(f"{path}: line {n}: missing key '{key}'")
-        records.append(_check_record(path, n, obj["id"], obj["text"], seen))
+        records.append(_check_record(path, n, obj["id"], obj["text"], seen, max_chars))
     return records
 
 
-def parse_csv(path: Path, content: str) -> list[Record]:
+def parse_csv(path: Path, content: str, max_chars: int = MAX_TEXT_CHARS) -> list[Record]:
     """CSV with a header naming (at least) `id` and `text`; other columns are ignored."""
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
@@ -159,13 +166,13 @@ def parse_csv(path: Path, content: str) -> list[Record]:
                 continue
             if len(row) != len(header):
                 raise BadInputError(f"{path}: line {line}: expected {len(header)} fields, got {len(row)}")
-            records.append(_check_record(path, line, row[i_id].strip(), row[i_text], seen))
+            records.append(_check_record(path, line, row[i_id].strip(), row[i_text], seen, max_chars))
     except csv.Error as exc:
         raise BadInputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from exc
     return records
 
 
-def read_records(path: Path) -> list[Record]:
+def read_records(path: Path, max_chars: int = MAX_TEXT_CHARS) -> list[Record]:
     """Read `path` (JSON Lines, or CSV if it ends in .csv); bad input raises BadInputError naming file/line."""
     if not path.exists():
         raise BadInputError(f"{path}: input file not found")
@@ -178,7 +185,8 @@ def read_records(path: Path) -> list[Record]:
         raise BadInputError(f"{path}: line {line}: not UTF-8 text") from exc
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read ({exc.strerror})") from exc
-    records = parse_csv(path, content) if path.suffix.lower() == ".csv" else parse_jsonl(path, content)
+    records = (parse_csv(path, content, max_chars) if path.suffix.lower() == ".csv"
+               else parse_jsonl(path, content, max_chars))
     if not records:
         kind = "CSV rows" if path.suffix.lower() == ".csv" else "JSON Lines"
         raise BadInputError(f"{path}: no records (expected {kind} with 'id' and 'text')")
@@ -193,11 +201,11 @@ def to_jsonl(rows: Sequence[dict[str, Any]]) -> str:
 # command line
 
 
-def run_predict(in_path: Path, out_path: Path, model_path: Path) -> int:
+def run_predict(in_path: Path, out_path: Path, model_path: Path, max_chars: int = MAX_TEXT_CHARS) -> int:
     """Read, check, predict, then write the output atomically; returns the number of records."""
     from pipeline.io import write_text
 
-    records = read_records(in_path)
+    records = read_records(in_path, max_chars)
     model = load_model(model_path)
     write_text(out_path, to_jsonl(predict(model, records)))
     return len(records)
@@ -209,12 +217,24 @@ def default_model_path(params: str | None = None) -> Path:
     return find_project_root() / load_params(params).train.model
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--in", dest="in_path", required=True, metavar="FILE",
                    help="JSON Lines with 'id' and 'text' (or a .csv file with those columns)")
     p.add_argument("--out", dest="out_path", required=True, metavar="FILE", help="output JSON Lines")
     p.add_argument("--model", default=None, metavar="PATH",
                    help="skops model (default: params.yaml train.model, data/models/model.skops)")
+    p.add_argument("--max-chars", type=_positive, default=MAX_TEXT_CHARS, metavar="N",
+                   help=f"refuse a text longer than N characters (default {MAX_TEXT_CHARS:,})")
 
 
 _DESCRIPTION = ("Predict the cause category of each case: reads JSON Lines (or CSV) with 'id' and 'text', "
@@ -224,7 +244,7 @@ _DESCRIPTION = ("Predict the cause category of each case: reads JSON Lines (or C
 
 def _cmd_predict(args: argparse.Namespace) -> None:
     model = Path(args.model) if args.model else default_model_path()
-    n = run_predict(Path(args.in_path), Path(args.out_path), model)
+    n = run_predict(Path(args.in_path), Path(args.out_path), model, args.max_chars)
     print(f"predict: {n} case(s) -> {args.out_path}")
 
 

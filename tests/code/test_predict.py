@@ -144,6 +144,8 @@ BAD_JSONL = [
     ("not_an_object", b'["id", "text"]\n', "line 1: expected a JSON object"),
     ("duplicate_id", b'{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', "line 2: duplicate id 'a' (first on line 1)"),
     ("not_utf8", b'{"id": 1, "text": "ok"}\n{"id": 2, "text": "caf\xe9"}\n', "line 2: not UTF-8"),
+    ("very_long_text_line_2", b'{"id": 1, "text": "ok"}\n{"id": 2, "text": "' + b"knee pain " * 2001 + b'"}\n',
+     "line 2: 'text' is 20,010 characters, over the limit of 20,000"),
 ]
 
 BAD_CSV = [
@@ -152,6 +154,7 @@ BAD_CSV = [
     ("csv_empty_text_line_3", b"id,text\n1,knee hurts\n2,\n", "line 3: 'text' is empty"),
     ("csv_ragged_line_2", b"id,text\n1,knee,hurts\n", "line 2: expected 2 fields, got 3"),
     ("csv_empty_id", b"id,text\n,knee hurts\n", "line 2: 'id' is empty"),
+    ("csv_very_long_text", b"id,text\n1," + b"hip " * 5001 + b"\n", "line 2: 'text' is 20,004 characters"),
 ]
 
 
@@ -229,3 +232,12 @@ def test_help_names_the_formats(capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--in FILE" in out and "--out FILE" in out and "--model PATH" in out and "probabilities" in out
+
+
+def test_max_chars_raises_the_limit_for_long_texts(tmp_path, model_file):
+    long_text = "My knee locks and gives way on stairs. " * 600  # 23,400 characters
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": long_text}])
+    out = tmp_path / "out.jsonl"
+    assert _run(["--in", str(src), "--out", str(out)], model_file) == 2 and not out.exists()
+    assert _run(["--in", str(src), "--out", str(out), "--max-chars", "50000"], model_file) == 0
+    assert [r["id"] for r in _read_out(out)] == [1]
