@@ -68,6 +68,7 @@ class GenSettings:
     female_share: float = 0.5
     filler_rate: float = 0.3
     self_report_rate: float = 0.6
+    site_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)  # fact at the condition's site, same coarse region, elsewhere
 
 
 @dataclass
@@ -138,7 +139,7 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
         out.append(Profile(
             condition_id=r.condition_id, name=r.name, category=r.category,
             facts=[(fid, sym, reg, q) for (sym, reg, q), fid in ordered],
-            weights=[fact_weight(support[key], key[1], home, vocab.region_coarse) for key, _ in ordered],
+            weights=[fact_weight(support[key], key[1], home, vocab.region_coarse, s.site_weights) for key, _ in ordered],
             negated=[(fid, sym, reg) for (sym, reg), fid in sorted(negs.items(), key=lambda x: x[1])],
             aggravating=kind("aggravating"), relieving=kind("relieving"), risk=kind("risk_factor"),
             self_risk=kind("risk_factor", scopes=("condition",)),
@@ -150,16 +151,20 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
     return out
 
 
-def fact_weight(confidences: list[float], region: str, home: str | None, coarse: dict[str, str]) -> float:
+def fact_weight(confidences: list[float], region: str, home: str | None, coarse: dict[str, str],
+                site_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)) -> float:
     """Sampling weight of a symptom-region fact: its best confidence, more when several sentences
-    state it, and more when it is at the condition's own site (an article about radiating pain
-    mentions far-away regions often; a patient mentions the site first)."""
+    state it, times site_weights[0] when it is at the condition's own site, [1] in the same coarse
+    region, [2] elsewhere (an article about radiating pain mentions far-away regions often; a patient
+    mentions the site first)."""
     w = max(confidences) * (1.0 + 0.25 * min(len(confidences) - 1, 4))
     if home:
         if region == home:
-            w *= 3.0
+            w *= site_weights[0]
         elif coarse.get(region, region) == coarse.get(home, home):
-            w *= 2.0
+            w *= site_weights[1]
+        elif site_weights[2] != 1.0:
+            w *= site_weights[2]
     return round(w, 6)
 
 
@@ -826,6 +831,7 @@ def settings_from_params(g: Any) -> GenSettings:
         holdout_conditions=tuple(g.holdout_conditions), min_confidence=g.min_confidence,
         age_mean=g.age.mean, age_sd=g.age.sd, age_min=g.age.min, age_max=g.age.max, female_share=g.female_share,
         filler_rate=g.filler_rate, self_report_rate=g.self_report_rate,
+        site_weights=(g.site_weights.own, g.site_weights.near, g.site_weights.far),
     )
 
 

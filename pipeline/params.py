@@ -72,6 +72,13 @@ class DaskParams(_Section):
         return v
 
 
+class SiteWeights(_Section):
+    """Sampling weight of a symptom fact by where it is, relative to the condition's own site."""
+    own: float = Field(3.0, gt=0, le=100)     # at the site (knee osteoarthritis: knee)
+    near: float = Field(2.0, gt=0, le=100)    # same coarse region (knee_front for a knee condition)
+    far: float = Field(1.0, gt=0, le=100)     # elsewhere (the hip, for knee osteoarthritis: referred or radiating pain)
+
+
 class GenerateParams(_Section):
     facts_dir: str = "data/facts"
     out: str = "data/vignettes/vignettes.parquet"
@@ -95,6 +102,7 @@ class GenerateParams(_Section):
     min_confidence: float = Field(0.3, ge=0, le=1)
     age: AgeParams = AgeParams()
     female_share: float = Field(0.5, ge=0, le=1)
+    site_weights: SiteWeights = SiteWeights()
 
     @field_validator("styles")
     @classmethod
