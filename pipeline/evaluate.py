@@ -249,7 +249,8 @@ def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str,
     out = ["# Model evaluation", "",
            "Baseline TF-IDF (words + vocabulary concept tokens) + logistic regression trained on split `train` of "
            "the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned on): they "
-           "measure transfer to real wording. Research use only, not for diagnosis.", "",
+           "measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning decisions "
+           "are made on (never trained on). Research use only, not for diagnosis.", "",
            _table(["set", "n", "accuracy", "macro-F1", "top-2 accuracy", "ECE", "Brier"],
                   [[s, results[s]["n"], results[s]["accuracy"], results[s]["macro_f1"], results[s].get("top2_accuracy"),
                     results[s].get("ece"), results[s].get("brier")] for s in sets]), ""]
@@ -336,8 +337,18 @@ def evaluate_sets(model: Any, vignettes: pd.DataFrame, handwritten: pd.DataFrame
     return results, pairs, cases, probas
 
 
+def score_cases(model: Any, cases: pd.DataFrame) -> tuple[dict[str, Any], tuple[list[str], list[str]]]:
+    """Scores of a hand-written set (the development set: tuning decisions are made on it)."""
+    proba = predict_proba(model, cases["text"].tolist())
+    pred = labels_from_proba(proba)
+    y = cases["category"].tolist()
+    cal = calibration(y, proba)
+    return ({**score(y, pred), **{k: v for k, v in cal.items() if k != "reliability"}, "per_class": per_class(y, pred),
+             "style": score_groups(y, pred, cases["style"].tolist())}, (y, pred))
+
+
 def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
-                 prm: EvaluateParams, train_params: Any = None) -> dict[str, Any]:
+                 prm: EvaluateParams, train_params: Any = None, dev_path: Path | None = None) -> dict[str, Any]:
     """Score the model and write reports/model (atomically, as a whole); returns the results.
     `train_params` (a TrainParams; default: the project's) configure the learning-curve models."""
     if train_params is None:
@@ -351,6 +362,8 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
                                    columns=("style", "difficulty", "symptoms", "regions", "factors"))
     model = load_model(model_path)
     results, pairs, cases, probas = evaluate_sets(model, vignettes, handwritten, list(prm.splits))
+    if dev_path is not None:
+        results["handwritten_dev"], pairs["handwritten_dev"] = score_cases(model, read_handwritten(dev_path))
     from pipeline.baselines import learning_curve, structured_baseline
 
     train_rows = read_vignette_rows(vignettes_path, ["train"], columns=("symptoms", "regions", "factors"))
@@ -402,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         prm = params.evaluate
         root = find_project_root()
         r = run_evaluate(root / prm.model, root / prm.vignettes, root / prm.handwritten, root / prm.reports, prm,
-                         params.train)
+                         params.train, root / prm.handwritten_dev if prm.handwritten_dev else None)
         parts = ", ".join(f"{s} acc {v['accuracy']:.3f} / macro-F1 {v['macro_f1']:.3f}" for s, v in r.items()
                           if "n" in v)
         sb = r.get("structured_baseline", {}).get("handwritten")

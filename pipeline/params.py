@@ -176,6 +176,7 @@ class EvaluateParams(_Section):
     vignettes: str = "data/vignettes/vignettes.parquet"
     model: str = "data/models/model.skops"
     handwritten: str = "data/handwritten/cases.jsonl"
+    handwritten_dev: str | None = "data/handwritten_dev/cases.jsonl"  # development set for tuning decisions
     reports: str = "reports/model"
     # EVALUATE-FIELDS (helper: add fields for the evaluate stage here)
     splits: list[Literal["train", "val", "test"]] = Field(["val", "test"], min_length=1)  # vignette splits scored

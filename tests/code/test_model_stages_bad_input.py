@@ -98,6 +98,10 @@ def test_handwritten_cases_bad_input(tmp_path, lines, message):
 def test_the_project_handwritten_cases_are_well_formed(root):
     df = read_handwritten(root / "data" / "handwritten" / "cases.jsonl")
     assert len(df) == 108 and df["id"].is_unique and set(df["category"]) == set(CATEGORIES)
+    dev = read_handwritten(root / "data" / "handwritten_dev" / "cases.jsonl")
+    assert len(dev) == 120 and (dev["category"].value_counts() == 20).all() and set(dev["category"]) == set(CATEGORIES)
+    norm = lambda t: " ".join(t.lower().split())  # noqa: E731
+    assert not set(map(norm, dev["text"])) & set(map(norm, df["text"]))  # the two sets share no case
 
 
 def test_score_and_confusions_values():
