@@ -582,6 +582,13 @@ class Extractor:
                 own_spans = [(c.start, c.end) for c in mentions if c.key == key]
                 factors.extend(self._factor_facts(source_id, cid, s, sent_text, ms, focus_spans, red_here, inherited,
                                                   own_spans, list_cue if bullet else None))
+        # a phrase found by morphology alone, named once, with nothing stated about it, is a passing phrase
+        # ("weak calf muscles", "a pelvic fracture"), not a condition the article discusses
+        stated = {f["condition_id"] for f in facts}
+        for key in [k for k, c in conditions.items()
+                    if c.origin == "morphology" and c.mentions <= 1 and c.condition_id not in stated]:
+            gone = conditions.pop(key).condition_id
+            factors = [f for f in factors if f["condition_id"] != gone]
         # document-level red flags: attach to every condition of the document, marked as such
         for k, mt in doc_red_flags:
             s = sentences[k]
@@ -676,6 +683,15 @@ class Extractor:
         if s.heading or c.end <= s.label_end:
             return True
         return c.start - s.start <= 4 and bool(self._CAUSAL.match(text, c.end))
+
+    @property
+    def _backward_cues(self) -> frozenset[str]:
+        """Cues that may govern factors named before them (context.yaml backward_cues)."""
+        cues = getattr(self, "_backward_cues_cache", None)
+        if cues is None:
+            cues = frozenset(norm_phrase(x) for x in self.vocab.context.get("backward_cues") or ())
+            self._backward_cues_cache = cues
+        return cues
 
     @property
     def _symptom_words(self) -> frozenset[str]:
@@ -951,6 +967,7 @@ class Extractor:
                     # "Sitting for a long time, bending forward and coughing often make the pain worse":
                     # a list of factors before the cue, in the same clause
                     after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
+                             and norm_phrase(text_between(sent_text, s, c.start, c.end)) in self._backward_cues
                              and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b", text_between(sent_text, s, f.end, c.start))]
                 cue = after[0] if after else None
             kind: str | None
