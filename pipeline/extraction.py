@@ -117,9 +117,15 @@ def build_matchers(vocab: Vocab) -> Matchers:
     morph = vocab.morphology
     for phrase in morph.get("alias_cues") or []:
         m.add(phrase, "alias_cue", phrase)
+    countable = {"sprain", "strain", "tear", "injury", "fracture", "cyst", "rupture", "lesion", "spur", "dislocation",
+                 "syndrome", "contusion", "avulsion", "herniation", "bulge"}
     for cid, entry in vocab.lexicon.items():
         for phrase in (entry.name, *entry.synonyms):
             m.add(phrase, "condition", cid)
+            words = phrase.split()
+            if len(words) > 1 and words[-1].lower() in countable:  # "MCL sprains", "stress fractures"
+                last = words[-1]
+                m.add(" ".join([*words[:-1], last[:-1] + "ies" if last.endswith("y") else last + "s"]), "condition", cid)
     m.build()
     heads = frozenset(norm_phrase(w) for w in morph.get("head_words") or [])
     return Matchers(
@@ -178,6 +184,14 @@ def _coordinated_back(m: Match, after: str) -> Match:
         if hit:
             return Match(m.start, m.end, m.kind, _BACK_OF_REGION[hit.group(1).lower()], m.surface)
     return m
+
+
+# A generic sub-heading of a condition's section: a question about "it", or a usual section name
+_SUBHEADING = re.compile(
+    r"^(?:(?:what|who|how|why|when|where|is|are|can|does|do|will|should)\b.*\b(?:it|this|they|them|these|you)\b"
+    r"|(?:(?:common |typical |the )?(?:signs|symptoms|signs and symptoms|causes|risk factors|who is at risk|diagnosis"
+    r"|treatment|treatments|self[- ]help|outlook|prognosis|prevention|what helps|recovery|management|exercises)\b))",
+    re.IGNORECASE)
 
 
 def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
@@ -530,6 +544,12 @@ class Extractor:
                 list_cue = lead[0] if lead and sent_text.rstrip().endswith(":") else None
             if s.heading:
                 heads = [c.key for c in mentions if c.primary]
+                if not mentions and section_focus and _SUBHEADING.match(sent_text.strip()):
+                    # "What does it feel like?", "Symptoms", "Who gets it?" under a condition's heading:
+                    # the section is still about that condition
+                    in_red_section = any(m.kind == "redflag_section" for m in ms)
+                    last_para = s.paragraph
+                    continue
                 section_focus = list(dict.fromkeys(self._primary(ms, mentions, s)))
                 para_focus = list(section_focus)
                 last_focus = list(section_focus)

@@ -127,3 +127,39 @@ def test_offsets_point_at_the_evidence(extractor):
     assert r.facts
     for f in r.facts + r.factors:
         assert text[f["char_start"]:f["char_end"]] == f["evidence"]
+
+
+def test_factors_before_a_backward_cue_take_its_kind_but_not_from_a_preposition(extractor):
+    text = ("Plantar Fasciitis\n\nPlantar fasciitis causes sharp heel pain. Resting from running and putting ice on "
+            "the heel after activity usually calm the pain. Pain that builds with walking eases with rest.")
+    r, conds = run(extractor, text)
+    kinds = {(f["kind"], f["factor"]) for f in r.factors if f["scope"] == "sentence"}
+    assert ("relieving", "ice") in kinds and ("relieving", "rest") in kinds
+    assert ("aggravating", "walking") in kinds
+    assert ("aggravating", "ice") not in kinds and ("aggravating", "rest") not in kinds
+
+
+def test_a_generic_subheading_keeps_the_condition_of_its_section(extractor):
+    text = ("Ischial Bursitis\n\nIschial bursitis is inflammation of the bursa under the sitting bone.\n\n"
+            "What does it feel like?\n\nA deep ache in the buttock.\n\n"
+            "Sitting on hard chairs and cycling often make the pain worse. Standing up eases the ache.")
+    r, conds = run(extractor, text)
+    (cid,) = [c for c in conds if "ischial" in c]
+    kinds = {(f["condition_id"], f["kind"], f["factor"]) for f in r.factors}
+    assert (cid, "aggravating", "sitting") in kinds and (cid, "aggravating", "cycling") in kinds
+    assert (cid, "relieving", "standing") in kinds
+
+
+def test_passing_and_differential_mentions_are_not_conditions_of_the_article(extractor):
+    text = ("Shin Splints\n\nShin splints cause a dull ache along the inner shin that is worse with running. "
+            "Weak calf muscles may play a part. Pain that wakes you at night is more likely to be a stress fracture. "
+            "It is easily confused with compartment syndrome.")
+    r, conds = run(extractor, text)
+    assert "medial_tibial_stress_syndrome" in conds
+    assert not [c for c in conds if "calf" in c or "fracture" in c or "compartment" in c], sorted(conds)
+
+
+def test_plural_of_a_lexicon_name_is_the_lexicon_condition(extractor):
+    r, conds = run(extractor, "MCL sprains cause pain on the inner side of the knee. Most MCL sprains heal well.")
+    assert [c for c in conds if "mcl" in c] == ["mcl_injury"]
+    assert conds["mcl_injury"].category == "knee_joint"
