@@ -163,7 +163,7 @@ def fact_weight(confidences: list[float], region: str, home: str | None, coarse:
             w *= site_weights[0]
         elif coarse.get(region, region) == coarse.get(home, home):
             w *= site_weights[1]
-        elif site_weights[2] != 1.0:
+        else:
             w *= site_weights[2]
     return round(w, 6)
 
@@ -799,8 +799,8 @@ def write_vignettes_dask(composer: Composer, n: int, seed: int, out: Path, batch
                 raise BadInputError(f"{out}: generated rows fail the vignettes schema: {schema_failure_summary(str(exc))}"
                                     ) from exc
             raise
-    if written != n:
-        raise RuntimeError(f"dask engine wrote {written} rows, expected {n}")
+        if written != n:  # before the folder is swapped in
+            raise RuntimeError(f"dask engine wrote {written} rows, expected {n}")
     return n
 
 

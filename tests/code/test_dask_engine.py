@@ -17,6 +17,9 @@ from pipeline.params import load_params
 
 TWO_WORKERS = DaskSettings(address=None, workers=2, threads_per_worker=1)
 
+# pandera's errors cross from the worker as text (distributed says so when it unpickles them): expected here
+pytestmark = pytest.mark.filterwarnings("ignore:Pickling SchemaError:UserWarning")
+
 
 @pytest.fixture(scope="module")
 def settings(root):

@@ -68,3 +68,23 @@ def test_report_uses_bench_figures_plots_and_manifest(root, tmp_path):
     shutil.rmtree(reports / "vignettes")
     text = render_report(tmp_path, prm, Base(None, "no git"), reports / "benchmark.md")
     assert "1 file(s) do not match" in text
+
+
+def test_bench_figures_render_training_and_repro_rows():
+    from pipeline.bench import render_md
+
+    results = {"version": "0.1.0", "python": "3.11", "machine": "x",
+               "extraction": {"words_per_second": 1000, "mb_per_second": 0.1, "corpus_bytes": 10, "documents": 1,
+                              "words": 2, "seconds_best": 0.5, "repeats": 1},
+               "generation": {"workers": 2, "vignettes_per_second": 25000, "vignettes": 1_000_000, "seconds": 40.0,
+                              "parquet_mb": 62.1, "peak_memory_mb": 600.0},
+               "training": {"vignettes": 100_000, "seconds": 48.0, "vignettes_per_second": 2083, "iterations": 186,
+                            "peak_memory_mb": 870.0},
+               "repro": {"full_seconds": 97.0, "stages_seconds": {"extract": 6.0, "evaluate": 35.7, "train": 18.5,
+                                                                   "publish": 1.8},
+                         "noop_seconds": 2.4, "noop_stages_run": [], "cores": 2}}
+    md = render_md(results)
+    assert "| generation throughput (2 worker(s)) | 25,000 vignettes/s |" in md
+    assert "| training time (100,000 vignettes) | 48.0 s (2,083 vignettes/s, 186 solver iterations) |" in md
+    assert "| `dvc repro` from scratch (2 cores) | 97.0 s (slowest: evaluate 35.7 s, train 18.5 s, extract 6.0 s) |" in md
+    assert "| no-op `dvc repro` | 2.4 s (0 stages re-run) |" in md
