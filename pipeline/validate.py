@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,7 +25,7 @@ import pandas as pd
 from pipeline import find_project_root
 from pipeline.errors import BadInputError, ValidationFailed
 from pipeline.extract import TABLES
-from pipeline.io import write_json, write_text
+from pipeline.io import atomic_dir, write_json, write_text
 from pipeline.schemas import check_integrity, validate_table
 
 
@@ -96,34 +95,33 @@ def run_gx(frames: dict[str, pd.DataFrame], suites: dict[str, dict[str, Any]], d
         ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}  # type: ignore[assignment]
     except Exception:  # noqa: BLE001 - older config layout: progress bars stay on
         pass
-    if docs_dir.exists():
-        shutil.rmtree(docs_dir)
-    ctx.add_data_docs_site(site_name="symcause", site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
-    ds = ctx.data_sources.add_pandas("symcause")
     results: list[dict[str, Any]] = []
-    for name, spec in suites.items():
-        if name not in frames:
-            raise BadInputError(f"expectation suite '{name}' has no table of that name")
-        batch_def = ds.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
-        suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=[
-            gx.expectations.registry.get_expectation_impl(e["type"])(**e.get("kwargs", {}))
-            for e in spec["expectations"]
-        ], meta=spec.get("meta", {})))
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{name}_validation", data=batch_def, suite=suite))
-        cp = ctx.checkpoints.add(gx.Checkpoint(name=f"{name}_checkpoint", validation_definitions=[vd],
-                                               actions=[gx.checkpoint.UpdateDataDocsAction(
-                                                   name="docs", site_names=["symcause"])]))  # not the temp default site
-        res = cp.run(batch_parameters={"dataframe": frames[name]})
-        for run in res.run_results.values():
-            for er in run.results:
-                results.append({"table": name, "expectation": er.expectation_config.type,
-                                "kwargs": {k: v for k, v in er.expectation_config.kwargs.items() if k != "batch_id"},
-                                "success": bool(er.success),
-                                "observed": er.result.get("observed_value", er.result.get("unexpected_count"))})
+    with atomic_dir(docs_dir) as staging:  # the Data Docs site is replaced whole, or not at all
+        ctx.add_data_docs_site(site_name="symcause", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(staging)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        ds = ctx.data_sources.add_pandas("symcause")
+        for name, spec in suites.items():
+            if name not in frames:
+                raise BadInputError(f"expectation suite '{name}' has no table of that name")
+            batch_def = ds.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+            suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=[
+                gx.expectations.registry.get_expectation_impl(e["type"])(**e.get("kwargs", {}))
+                for e in spec["expectations"]
+            ], meta=spec.get("meta", {})))
+            vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{name}_validation", data=batch_def, suite=suite))
+            cp = ctx.checkpoints.add(gx.Checkpoint(name=f"{name}_checkpoint", validation_definitions=[vd],
+                                                   actions=[gx.checkpoint.UpdateDataDocsAction(
+                                                       name="docs", site_names=["symcause"])]))  # not the temp default site
+            res = cp.run(batch_parameters={"dataframe": frames[name]})
+            for run in res.run_results.values():
+                for er in run.results:
+                    results.append({"table": name, "expectation": er.expectation_config.type,
+                                    "kwargs": {k: v for k, v in er.expectation_config.kwargs.items() if k != "batch_id"},
+                                    "success": bool(er.success),
+                                    "observed": er.result.get("observed_value", er.result.get("unexpected_count"))})
     return results
 
 
