@@ -309,6 +309,26 @@ def _weighted(r: random.Random, keys: tuple[str, ...], weights: dict[str, float]
     return keys[-1]
 
 
+_FACTS_BY_DIFFICULTY = {"easy": (3, 4), "medium": (2, 3), "hard": (1, 2)}   # symptom facts per vignette
+_FACTORS_BY_DIFFICULTY = {"easy": 3, "medium": 2, "hard": 1}               # aggravating factors at most
+
+
+def _cumulative(keys: tuple[str, ...], weights: dict[str, float]) -> tuple[float, tuple[tuple[str, float], ...]]:
+    """(total, ((key, weight), ...)) for _draw: what _weighted computes on every call."""
+    return sum(weights.get(k, 0.0) for k in keys), tuple((k, weights.get(k, 0.0)) for k in keys)
+
+
+def _draw(r: random.Random, table: tuple[float, tuple[tuple[str, float], ...]]) -> str:
+    """_weighted on a precomputed table (the same draw, the same result)."""
+    total, pairs = table
+    x = r.random() * total
+    for k, w in pairs:
+        x -= w
+        if x < 0:
+            return k
+    return pairs[-1][0]
+
+
 def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -364,6 +384,8 @@ class Composer:
             p.generic_negatives = tuple(x for x in _GENERIC_NEGATIVES if x not in own)
             self.by_cat[p.category].append(p)
         self.cats = tuple(c for c in CATEGORIES if self.by_cat[c])
+        self._styles = _cumulative(STYLES, settings.styles)
+        self._difficulties = _cumulative(DIFFICULTIES, settings.difficulty)
         self.all_symptoms = tuple(k for k in wording.symptom_words if k not in ("fever", "reduced_reflex"))
 
     def region_name(self, r: random.Random, region: str, style: str, vague: bool) -> str:
@@ -400,9 +422,9 @@ class Composer:
         s = self.s
         cat = self.cats[int(r.random() * len(self.cats))]
         prof = _pick(r, self.by_cat[cat])
-        style = _weighted(r, STYLES, s.styles)
-        diff = _weighted(r, DIFFICULTIES, s.difficulty)
-        lo, hi = {"easy": (3, 4), "medium": (2, 3), "hard": (1, 2)}[diff]
+        style = _draw(r, self._styles)
+        diff = _draw(r, self._difficulties)
+        lo, hi = _FACTS_BY_DIFFICULTY[diff]
         k = min(len(prof.facts), lo + int(r.random() * (hi - lo + 1)))
         chosen = weighted_sample(r, prof.facts, prof.weights, k)
         if prof.pain_facts and not any(f[1] == "pain" for f in chosen):
@@ -433,7 +455,7 @@ class Composer:
         dur = _pick(r, self.w.durations_clin if style == "clinical" else self.w.durations_lay)
         pain_regs = list(dict.fromkeys(reg for _, sym, reg, _ in chosen if sym == "pain"))
         spread = spread_pair(pain_regs) if r.random() < 0.7 else None
-        n_fac = {"easy": 3, "medium": 2, "hard": 1}[diff]
+        n_fac = _FACTORS_BY_DIFFICULTY[diff]
         agg = prof.aggravating
         agg = r.sample(agg, min(n_fac, len(agg))) if agg and r.random() < 0.85 else []
         rel = prof.relieving
@@ -615,11 +637,10 @@ _RELATIVES = {  # (female, age band) -> who might write on their behalf
 
 def _fmt(template: str, ctx: dict[str, Any], **slots: Any) -> str:
     """Fill a template; {S}, {C}, {F} are the {s}, {c}, {f} slots (sentence starts are capitalised by tidy)."""
-    values = {**ctx, **slots}
     for k in ("s", "c", "f"):
         if k in slots:
-            values[k.upper()] = slots[k]
-    return template.format(**values)
+            slots[k.upper()] = slots[k]
+    return template.format(**ctx, **slots)
 
 
 _ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU]|(?:8|11|18|8\d)\b|(?:8|11|18|8\d)-)")
