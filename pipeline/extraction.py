@@ -190,7 +190,8 @@ def _coordinated_back(m: Match, after: str) -> Match:
 _SUBHEADING = re.compile(
     r"^(?:(?:what|who|how|why|when|where|is|are|can|does|do|will|should)\b.*\b(?:it|this|they|them|these|you)\b"
     r"|(?:(?:common |typical |the )?(?:signs|symptoms|signs and symptoms|causes|risk factors|who is at risk|diagnosis"
-    r"|treatment|treatments|self[- ]help|outlook|prognosis|prevention|what helps|recovery|management|exercises)\b))",
+    r"|treatment|treatments|self[- ]help|outlook|prognosis|prevention|what helps|recovery|management|exercises"
+    r"|overview|complications|at a glance|summary|key points|home care|self-care)\b))",
     re.IGNORECASE)
 
 

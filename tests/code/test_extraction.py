@@ -163,3 +163,14 @@ def test_plural_of_a_lexicon_name_is_the_lexicon_condition(extractor):
     r, conds = run(extractor, "MCL sprains cause pain on the inner side of the knee. Most MCL sprains heal well.")
     assert [c for c in conds if "mcl" in c] == ["mcl_injury"]
     assert conds["mcl_injury"].category == "knee_joint"
+
+
+def test_usually_not_caused_symptoms_are_negated_and_overview_keeps_the_condition(extractor):
+    text = ("Peroneal Tendinopathy\n\nOverview\n\nPeroneal tendinopathy is irritation of the tendons behind the outer "
+            "ankle bone.\n\nSymptoms\n\n- Swelling around the outside of the ankle\n- Stiffness in the ankle in the "
+            "morning\n\nIt doesn't usually cause numbness in the foot.")
+    r, conds = run(extractor, text)
+    assert "peroneal_tendinopathy" in conds
+    assert {("peroneal_tendinopathy", "swelling", "ankle"), ("peroneal_tendinopathy", "stiffness", "ankle")} <= pairs(r)
+    assert ("peroneal_tendinopathy", "numbness", "foot") in pairs(r, negated=True)
+    assert ("peroneal_tendinopathy", "numbness", "foot") not in pairs(r)
