@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,8 +28,6 @@ def _alive(pid: int) -> bool:
 def sweep_stale(target: Path) -> list[Path]:
     """Remove what a killed run left next to `target`: its temporaries and set-aside folders, named
     `.{name}.{pid}.*`, whose process no longer exists. Returns what was removed."""
-    import shutil
-
     removed = []
     if not target.parent.is_dir():
         return removed
@@ -49,6 +48,18 @@ def sweep_stale(target: Path) -> list[Path]:
 def _prefix(target: Path, kind: str) -> str:
     """Temporary names carry the writer's pid, so a later run can tell a dead run's leftovers from a live one."""
     return f".{target.name}.{os.getpid()}.{kind}-"
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Move `new` to `target`; an existing target is first set aside (`.{name}.{pid}.old-*`, which
+    sweep_stale restores if the process dies between the renames), then removed."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=_prefix(target, "old"), dir=target.parent))
+        os.replace(target, old / target.name)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
@@ -72,12 +83,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         if target.is_dir() and not target.is_symlink():  # a partitioned table of the same name is replaced whole
-            import shutil
-
-            old = Path(tempfile.mkdtemp(prefix=_prefix(target, "old"), dir=target.parent))
-            os.replace(target, old / target.name)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
+            _swap_in(tmp, target)
         else:
             os.replace(tmp, target)
     except BaseException:
@@ -92,8 +98,6 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     The old folder is swapped out before the new one moves in and removed only afterwards; on any
     exception the staging folder is removed and `path` keeps its previous content.
     """
-    import shutil
-
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(target)
@@ -103,13 +107,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=_prefix(target, "old"), dir=target.parent))
-            os.replace(target, old / target.name)
-        os.replace(staging, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

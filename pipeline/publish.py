@@ -235,11 +235,12 @@ def split_vignettes(src: Path, out_dir: Path, row_group_rows: int) -> tuple[Spli
     written, so memory is bounded by the row-group sizes, not by the table. Row order
     and row groups depend only on the input, so the files are byte-identical for the same input.
     """
-    pfs = [_open_parquet(part) for part in parquet_parts(src)]  # one file, or the dask engine's partitions
+    parts = parquet_parts(src)  # one file, or the dask engine's partitions
+    pfs = [_open_parquet(part) for part in parts]
     schema = pfs[0].schema_arrow
-    for part, pf in zip(parquet_parts(src), pfs):
+    for part, pf in zip(parts, pfs):
         if not pf.schema_arrow.equals(schema):
-            raise BadInputError(f"{part}: its columns differ from those of {parquet_parts(src)[0].name}")
+            raise BadInputError(f"{part}: its columns differ from those of {parts[0].name}")
     for col in ("split", "category"):
         if col not in schema.names:
             raise BadInputError(f"{src}: column '{col}' is missing")
