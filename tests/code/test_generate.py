@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import random
 import re
 
 import pandas as pd
@@ -192,14 +191,13 @@ def test_spread_runs_from_proximal_to_distal():
 
 
 def test_generated_text_never_says_pain_moves_up(composer):
-    r = random.Random(11)
-    texts = [composer.compose(r, 0)["text"] for _ in range(2000)]
+    texts = composer.texts(2000, 11)
     assert not any("moves up" in t for t in texts)
     assert sum("down" in t for t in texts) > 50
 
 
 def test_first_person_becomes_third_person():
-    from pipeline.generate import _third
+    from pipeline.composer import _third
 
     assert _third("I have flat feet", "she", "her", "her") == "she has flat feet"
     assert _third("I always favour one leg", "he", "his", "him") == "he always favours one leg"
@@ -214,8 +212,7 @@ def test_tidy_fixes_articles_and_capitals():
 
 def test_generated_text_has_no_template_seams(composer):
     """Slots filled into templates read as English: no doubled or clashing determiners, no empty slots."""
-    r = random.Random(5)
-    texts = [composer.compose(r, 0)["text"] for _ in range(4000)]
+    texts = composer.texts(4000, 5)
     seams = re.compile(r"\b(?:a a|the the|my my|my the|the my|his the|her the|a an|past a|last a|past an|last an)\b"
                        r"|\{|\}|  |\.\.|\s[,.]")
     bad = [t for t in texts if seams.search(t)]
@@ -224,10 +221,73 @@ def test_generated_text_has_no_template_seams(composer):
 
 
 def test_unquoted_yaml_in_wording_is_refused_with_the_key(tmp_path):
-    from pipeline.generate import _check_strings
+    from pipeline.composer import _check_strings
     from pipeline.vocab import load_yaml
 
     f = tmp_path / "phrases.yaml"
     f.write_text("red_flag_phrases:\n  blood_clot: {lay: [my calf is swollen], clinical: [?DVT]}\n")
     with pytest.raises(BadInputError, match=r"phrases.yaml: red_flag_phrases: blood_clot: clinical\[0\]"):
         _check_strings(load_yaml(f), str(f))
+
+
+def test_columnar_template_fill_equals_str_format():
+    """_Templates.fill formats a column of templates with a constant number of kernel calls; it must give what
+    str.format gives row by row, capitalised one-letter slots included."""
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.composer import _CTX_SLOTS, _Templates
+
+    groups = [["I've had {s} for {d}.", "{S} - started {d} ago.", "Can anyone help? {C}, going on {d} now."],
+              ["{age}{sx} c/o {s} x {d}.", "Otherwise well.", "{F} makes it worse, says {pro}."]]
+    t = _Templates(groups, _CTX_SLOTS, "test")
+    rng = np.random.default_rng(0)
+    size = 400
+    cols = {"s": [f"pain in my knee {i}" for i in range(size)], "d": [f"{i} weeks" for i in range(size)],
+            "c": [f"it aches {i}" for i in range(size)], "age": [str(20 + i % 60) for i in range(size)],
+            "sx": ["F" if i % 2 else "M" for i in range(size)], "f": [f"walking {i}" for i in range(size)],
+            "pro": ["she" if i % 2 else "he" for i in range(size)]}
+    rows = np.sort(rng.choice(size, 150, replace=False))
+    tid = rng.integers(0, len(t.flat), len(rows))
+    got = t.fill(tid, rows, {k: pa.array(v) for k, v in cols.items()}).to_pylist()
+
+    def cap(x: str) -> str:
+        return x[:1].upper() + x[1:]
+
+    want = [t.flat[k].format(**{n: v[i] for n, v in cols.items()}, S=cap(cols["s"][i]), C=cap(cols["c"][i]),
+                                F=cap(cols["f"][i]))
+            for k, i in zip(tid, rows)]
+    assert got == want
+
+
+def test_a_template_with_an_unknown_slot_is_refused_with_its_text():
+    from pipeline.composer import _CTX_SLOTS, _Templates
+
+    with pytest.raises(BadInputError, match=r"templates.yaml: template 'It hurts in \{place\}\.': unknown slot \{place\}"):
+        _Templates([["It hurts in {place}."]], _CTX_SLOTS, "schemas/vocab/templates.yaml")
+
+
+def test_generated_text_is_already_tidy(composer):
+    """The column-wise tidy (Arrow kernels, with tidy() for the rare leftovers) leaves nothing tidy() would change."""
+    texts = composer.texts(5000, 9)
+    assert [t for t in texts if tidy(t) != t] == []
+
+
+def test_vignette_ids_are_unique_across_batches_and_differ_by_seed(seed_tables, settings, tmp_path):
+    out = tmp_path / "ids.parquet"
+    run_generate(seed_tables[0], 5000, 4, out, settings, batch_size=700, progress=False)
+    ids = pd.read_parquet(out).vignette_id
+    assert ids.is_unique and ids.str.fullmatch(r"v[0-9a-f]{16}").all()
+    from pipeline.composer import vignette_ids
+
+    assert vignette_ids(4, 0, 5000) == list(ids)
+    assert not set(vignette_ids(5, 0, 5000)) & set(ids)
+
+
+def test_third_person_cases_do_not_speak_in_the_first_person(seed_vignettes):
+    """Risk factors, red flags, distractors and symptom clauses are rewritten ('I have flat feet' -> 'she has
+    flat feet'); only a relative writing about them says 'I'."""
+    _, df = seed_vignettes
+    third = df[df["style"] == "third_person"].text
+    assert not third.str.contains(r"\bI (?:have|get|can't|feel|am|do|run)\b").any()
+    assert third.str.contains(r"\b(?:she|he) (?:has|gets|can't|feels|is|does|runs)\b").mean() > 0.05
