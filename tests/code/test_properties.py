@@ -65,3 +65,36 @@ def test_predict_input_is_parsed_or_refused_with_a_line_number(tmp_path_factory,
         assert str(path) in str(exc)
     else:
         assert all(isinstance(r.text, str) and r.text.strip() for r in records)
+
+
+SLOT_NAMES = ("s", "S", "d", "age", "pro", "c", "C")
+LITERAL = st.text(alphabet=st.characters(blacklist_characters="{}", blacklist_categories=("Cs",)), max_size=12)
+VALUE = st.text(alphabet=st.sampled_from(list("abcxyz ABC.,!?-'0123456789éüñ日本")), max_size=10)
+
+
+@settings(max_examples=120, deadline=None)
+@given(templates=st.lists(st.lists(st.tuples(LITERAL, st.sampled_from(SLOT_NAMES)), max_size=4).map(
+           lambda pieces: "".join(lit + "{" + name + "}" for lit, name in pieces)), min_size=1, max_size=6),
+       values=st.lists(st.fixed_dictionaries({k: VALUE for k in ("s", "d", "age", "pro", "c")}), min_size=1,
+                       max_size=30),
+       data=st.data())
+def test_column_template_fill_equals_str_format(templates, values, data):
+    """Any templates over the context slots, any slot values (unicode included) and any subset of rows: the
+    column-wise fill gives str.format's text, row by row."""
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.composer import _CTX_SLOTS, _Templates
+
+    t = _Templates([templates], _CTX_SLOTS, "test")
+    rows = np.array(sorted(data.draw(st.sets(st.integers(0, len(values) - 1)))), dtype=np.int64)
+    tid = np.array(data.draw(st.lists(st.integers(0, len(templates) - 1), min_size=len(rows), max_size=len(rows))),
+                   dtype=np.int64)
+    cols = {k: pa.array([v[k] for v in values], pa.string()) for k in values[0]}
+    got = t.fill(tid, rows, cols).to_pylist()
+
+    def cap(x: str) -> str:
+        return x[:1].upper() + x[1:]
+
+    want = [templates[k].format(**values[i], S=cap(values[i]["s"]), C=cap(values[i]["c"])) for k, i in zip(tid, rows)]
+    assert got == want
