@@ -182,7 +182,6 @@ class Wording:
     durations_clin: list[str]
     distractors_lay: list[str]
     distractors_clin: list[str]
-    symptom_words: dict[str, list[str]]
     t: dict[str, dict[str, list[str]]]  # voice -> slot -> sentence templates (schemas/vocab/templates.yaml)
 
 
@@ -220,7 +219,6 @@ def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
         factor_lay=fl, factor_clin=fc, risk_lay=rl, risk_clin=rc, red_lay=redl, red_clin=redc,
         durations_lay=list(ph["durations"]["lay"]), durations_clin=list(ph["durations"]["clinical"]),
         distractors_lay=list(ph["distractors"]["lay"]), distractors_clin=list(ph["distractors"]["clinical"]),
-        symptom_words={k: list(v.get("lay") or [k]) for k, v in vocab.symptoms.items()},
         t={voice: {slot: [str(x) for x in items] for slot, items in slots.items()} for voice, slots in templates.items()},
     )
 
