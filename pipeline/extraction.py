@@ -459,8 +459,11 @@ class Extractor:
             return bisect_right(starts, pos) - 1
 
         per_sent: list[list[Match]] = [[] for _ in sentences]
+        section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
         for mt in matches:
             k = sent_index(mt.start)
+            if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
+                continue  # the "red" of "red flags", the "emergency" of "emergency department"
             if k >= 0 and mt.end <= sentences[k].end:
                 per_sent[k].append(mt)
 
@@ -535,6 +538,7 @@ class Extractor:
         in_red_section = False
         doc_red_flags: list[tuple[int, Match]] = []
         list_cue: str | None = None  # "Common triggers include:" -> the bullets below are aggravating factors
+        red_list = False  # "See a doctor straight away if you notice:" -> the bullets below are red flags
         for k, s in enumerate(sentences):
             ms = per_sent[k]
             mentions = sent_mentions[k]
@@ -543,6 +547,7 @@ class Extractor:
             if not bullet:
                 lead = [m.value for m in ms if m.kind.startswith("cue_")]
                 list_cue = lead[0] if lead and sent_text.rstrip().endswith(":") else None
+                red_list = sent_text.rstrip().endswith(":") and any(m.kind == "redflag_section" for m in ms)
             if s.heading:
                 heads = [c.key for c in mentions if c.primary]
                 if not mentions and section_focus and _SUBHEADING.match(sent_text.strip()):
@@ -587,7 +592,10 @@ class Extractor:
             para_focus = focus or para_focus if not new_para else focus
             if focus:
                 last_focus = focus
-            red_here = in_red_section or any(m.kind == "redflag_section" for m in ms)
+            red_block = in_red_section or any(m.kind == "redflag_section" for m in ms)
+            # bullets under a red-flag lead are red flags; under a condition's heading ("Warning signs include:")
+            # they are also its symptoms, so they still give symptom facts
+            red_here = red_block or (bullet and red_list)
             if not focus:
                 if red_here:
                     doc_red_flags.extend((k, m) for m in ms if m.kind == "f_red")
@@ -596,7 +604,7 @@ class Extractor:
             inherited = not primary
             for key in focus:
                 cid = conditions[key].condition_id
-                if not red_here:
+                if not red_block:
                     facts.extend(self._symptom_facts(source_id, key, s, sent_text, ms, cond_spans, conditions,
                                                      inherited))
                 focus_spans = [(c.start, c.end) for c in mentions if c.key in focus]

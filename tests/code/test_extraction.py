@@ -104,6 +104,41 @@ def test_red_flag_section_records_red_flags(extractor):
     assert ("red_flag", "fever", "document") in flags
 
 
+def test_bullets_under_a_red_flag_lead_sentence_are_red_flags(extractor):
+    """No heading: a sentence that sends the reader to a doctor and ends in ':' opens a list of red flags, in the
+    lay words articles use ('trouble lifting the front of your foot', 'feel generally unwell', 'hot, red')."""
+    text = ("Spinal stenosis causes leg pain when walking.\n\nMost people improve with exercise. "
+            "Please see a doctor straight away if you notice:\n\n"
+            "- You have trouble lifting the front of your foot\n"
+            "- Numbness in the saddle area\n"
+            "- You feel generally unwell\n"
+            "- The knee is hot, red and swollen\n"
+            "- The pain has not improved after six weeks\n\n"
+            "Walking uphill is usually easier than walking downhill.")
+    r, conds = run(extractor, text)
+    flags = {f["factor"] for f in r.factors if f["kind"] == "red_flag" and not f["negated"]}
+    assert {"foot_drop", "saddle_numbness", "malaise", "warmth", "redness", "significant_swelling",
+            "persistent_pain"} <= flags  # "The pain has not ..." is about the condition: a sentence-scope flag
+    # the list ends with the bullets: the next paragraph is not a red flag
+    assert not [f for f in r.factors if f["kind"] == "red_flag" and "uphill" in f["evidence"]]
+
+
+def test_red_of_red_flags_is_not_redness(extractor):
+    text = ("Spinal stenosis causes leg pain when walking.\n\nWhen to See a Doctor\n\n"
+            "These red flags need emergency care: loss of bladder control.")
+    r, _ = run(extractor, text)
+    flags = {f["factor"] for f in r.factors if f["kind"] == "red_flag"}
+    assert "bowel_bladder_loss" in flags and "redness" not in flags
+
+
+def test_warning_signs_listed_under_a_condition_are_also_its_symptoms(extractor):
+    text = ("Deep vein thrombosis\n\nDeep vein thrombosis is a blood clot in a deep vein of the leg. "
+            "Warning signs include:\n\n  \u2022 Sudden swelling of one calf.\n  \u2022 Aching pain in the calf.")
+    r, conds = run(extractor, text)
+    assert ("pain", "calf") in {(f["symptom"], f["region"]) for f in r.facts if not f["negated"]}
+    assert "significant_swelling" in {f["factor"] for f in r.factors if f["kind"] == "red_flag"}
+
+
 def test_generic_phrases_are_not_conditions(extractor):
     r, conds = run(extractor, "Referred pain and nerve compression are common. A diagnosis needs an exam.")
     assert conds == {}
