@@ -280,9 +280,11 @@ _FACTORS_BY_DIFFICULTY = {"easy": 3, "medium": 2, "hard": 1}               # agg
 
 
 def content_signature(category: str, facts: list[str], factors: list[str], negs: list[str]) -> str:
-    """What a vignette says, independent of wording and demographics (for split assignment; the voice and sex
-    are added by the caller: the same facts told by a clinician and by a patient are not near-duplicates, and
-    conditions with a single fact would otherwise land in one split)."""
+    """What a vignette says, independent of wording and demographics: the reference definition of "the same
+    content" (the tests check that rows with the same signature, voice and sex share a split; `Composer.render`
+    hashes the same content column-wise, from fact codes). The voice and sex are part of it: the same facts told
+    by a clinician and by a patient are not near-duplicates, and conditions with a single fact would otherwise
+    land in one split."""
     return category + "|" + ",".join(sorted(facts)) + "|" + ",".join(sorted(factors)) + "|" + ",".join(sorted(negs))
 
 
