@@ -3,11 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install repro test bench report clean help
+.PHONY: install repro test test-fast lint bench report release clean help
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ -/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ -/'
 
 install: $(STAMP)  ## build .venv from the pinned requirements.lock
 
@@ -18,16 +19,25 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 repro: install  ## run the DVC pipeline (dvc repro)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
+	$(BIN)/dvc repro
 
-test: install  ## run the tests (code, data, model, end-to-end)
+lint: install  ## static checks: ruff, mypy, import-linter layers, every stage's code in its dvc.yaml deps
+	$(BIN)/ruff check symcause pipeline tests
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m symcause.devtools.dvc_deps
+	$(BIN)/mypy
+
+test: lint  ## the full suite CI runs: static checks, then unit, data, model and end-to-end tests
 	$(BIN)/python -m pytest
 
+test-fast: install  ## the edit-test loop: every test not marked slow (no pipeline runs)
+	$(BIN)/python -m pytest -m "not slow"
+
 bench: install  ## throughput figures -> reports/benchmark.json
-	$(BIN)/python -m pipeline.bench
+	$(BIN)/python -m symcause.devtools.bench
 
 report: install  ## reports/benchmark.md: metrics/params diff vs REPORT_REV (default: latest dataset-v* tag, else HEAD~1), plots, dataset stats, stage timings
-	$(BIN)/python -m pipeline.report $(if $(REPORT_REV),--rev $(REPORT_REV))
+	$(BIN)/python -m symcause.devtools.report $(if $(REPORT_REV),--rev $(REPORT_REV))
 
 clean:  ## remove the virtual environment and DVC outputs
-	rm -rf $(VENV) data/facts data/vignettes data/models data/published reports/validation reports/vignettes/validation
+	rm -rf $(VENV) data/facts data/knowledge data/vignettes data/models data/published reports/validation reports/vignettes/validation

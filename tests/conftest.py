@@ -7,6 +7,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--model", default=None, metavar="PATH",
+                     help="run the model behaviour tests (tests/model) against this skops model, for example the "
+                          "one the pipeline built (data/models/model.skops), instead of one trained on the seeds")
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
@@ -14,7 +20,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def extractor():
-    from pipeline.extraction import cached_extractor
+    from symcause.extraction.extractor import cached_extractor
 
     return cached_extractor()
 
@@ -22,8 +28,8 @@ def extractor():
 @pytest.fixture(scope="session")
 def seed_tables(tmp_path_factory):
     """The real extract stage run on the bundled sources, into a temporary folder."""
-    from pipeline.extract import run_extract
-    from pipeline.validate import read_tables
+    from symcause.core.tables import read_tables
+    from symcause.extraction.tables import run_extract
 
     out = tmp_path_factory.mktemp("facts")
     run_extract([ROOT / "data" / "sources"], out, max_bytes=2_000_000, strict=True, progress=False)
@@ -35,8 +41,8 @@ def seed_vignettes(seed_tables, tmp_path_factory):
     """The real generate stage (project params, 6,000 rows) on the seed fact tables: (path, DataFrame)."""
     import pandas as pd
 
-    from pipeline.generate import run_generate, settings_from_params
-    from pipeline.params import load_params
+    from symcause.core.params import load_params
+    from symcause.generation.runner import run_generate, settings_from_params
 
     facts_dir, _ = seed_tables
     g = load_params(ROOT / "params.yaml").generate

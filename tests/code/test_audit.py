@@ -11,12 +11,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.audit import (
+from pipeline.audit_vignettes import main
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import BadInputError, ValidationFailed
+from symcause.core.params import load_params
+from symcause.generation.runner import ARROW_SCHEMA
+from symcause.quality.audit import (
     AuditSettings,
     cross_split_duplicates,
     duplicate_rates,
     lexical_stats,
-    main,
     near_duplicate_flags,
     near_duplicate_pairs,
     ngrams,
@@ -27,11 +31,7 @@ from pipeline.audit import (
     tokenise,
     traceability,
 )
-from pipeline.errors import BadInputError, ValidationFailed
-from pipeline.generate import ARROW_SCHEMA
-from pipeline.params import load_params
-from pipeline.validate import load_suite_specs
-from pipeline.vocab import CATEGORIES
+from symcause.quality.gx import load_suite_specs
 
 # ---------------------------------------------------------------------------------------------
 # a small, valid world: one condition per category, each with two symptom facts, one negated

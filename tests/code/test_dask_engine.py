@@ -10,10 +10,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.errors import BadInputError
-from pipeline.generate import DaskSettings, part_name, run_generate, settings_from_params
-from pipeline.io import parquet_parts, read_parquet_parts
-from pipeline.params import load_params
+from symcause.core.errors import BadInputError
+from symcause.core.io import parquet_parts, read_parquet_parts
+from symcause.core.params import load_params
+from symcause.generation.dask_engine import part_name
+from symcause.generation.runner import DaskSettings, run_generate, settings_from_params
 
 TWO_WORKERS = DaskSettings(address=None, workers=2, threads_per_worker=1)
 
@@ -54,9 +55,10 @@ def test_same_seed_gives_the_same_rows_on_either_engine(both_engines):
 
 
 def test_readers_take_the_partitioned_folder(both_engines, tmp_path):
-    from pipeline.audit import read_vignettes
-    from pipeline.publish import split_vignettes
-    from pipeline.train import read_vignette_rows, sha256_file
+    from symcause.core.hashing import sha256_file
+    from symcause.model.training import read_vignette_rows
+    from symcause.quality.audit import read_vignettes
+    from symcause.release.publish import split_vignettes
 
     local, dask_out = both_engines
     pd.testing.assert_frame_equal(read_vignettes(dask_out), read_vignettes(local))

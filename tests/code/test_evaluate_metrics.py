@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.baselines import structured_tokens, text_to_structured
-from pipeline.evaluate import calibration, per_class
-from pipeline.vocab import CATEGORIES
+from symcause.core.contract import CATEGORIES
+from symcause.model.baselines import structured_tokens, text_to_structured
+from symcause.model.metrics import calibration, per_class
 
 
 def _onehot(labels, conf):

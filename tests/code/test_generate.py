@@ -9,8 +9,10 @@ import re
 import pandas as pd
 import pytest
 
-from pipeline.errors import BadInputError
-from pipeline.generate import (
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import BadInputError
+from symcause.core.params import load_params
+from symcause.generation.runner import (
     SPLITS,
     Composer,
     content_signature,
@@ -20,8 +22,6 @@ from pipeline.generate import (
     spread_pair,
     tidy,
 )
-from pipeline.params import load_params
-from pipeline.vocab import CATEGORIES
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(seed_tables, s
     facts = seed_tables[0]
     a = _gen(facts, tmp_path / "a.parquet", 3000, 7, settings, batch_size=1000)
     b = _gen(facts, tmp_path / "b.parquet", 3000, 7, settings, batch_size=1000)
-    c = _gen(facts, tmp_path / "c.parquet", 3000, 8, settings, batch_size=1000)
+    _gen(facts, tmp_path / "c.parquet", 3000, 8, settings, batch_size=1000)
     assert _sha(a) == _sha(b)
     ta, tc = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "c.parquet")
     assert (ta.text != tc.text).mean() > 0.9
@@ -80,15 +80,20 @@ def test_every_fact_id_belongs_to_the_vignettes_condition(seed_vignettes, seed_t
         assert all(owner[f] == row.condition_id for f in row.fact_ids), row.vignette_id
 
 
-def test_symptoms_and_regions_come_from_the_cited_facts(seed_vignettes, seed_tables):
+def test_symptoms_regions_and_factors_come_from_the_cited_facts(seed_vignettes, seed_tables):
     _, df = seed_vignettes
     facts = seed_tables[1]["facts"].set_index("fact_id")
+    factors = seed_tables[1]["factors"].set_index("fact_id")
+    with_factors = 0
     for row in df.head(1500).itertuples():
         cited = facts.loc[[f for f in row.fact_ids if f in facts.index]]
         positive = cited[~cited.negated]
         assert set(row.symptoms) <= set(positive.symptom)
         assert set(row.regions) <= set(positive.region)
-        assert set(row.factors) >= set()  # factors come from the factors table (checked above by owner)
+        cited_factors = factors.loc[[f for f in row.fact_ids if f in factors.index]]
+        assert set(row.factors) <= set(cited_factors.factor), row.vignette_id
+        with_factors += bool(len(row.factors))
+    assert with_factors > 300  # the check above is not vacuous
 
 
 def test_categories_are_balanced_and_labels_match_conditions(seed_vignettes, seed_tables):
@@ -142,8 +147,9 @@ def test_demographics_are_in_range_and_follow_condition_priors(seed_vignettes, s
     assert (df.age == settings.age_min).mean() < 3 * (df.age == settings.age_min + 1).mean() + 0.005
     assert set(df.sex) == {"female", "male"}
     by_cond = df.groupby("condition_id").age.mean()
-    if "hip_osteoarthritis" in by_cond and "patellofemoral_pain_syndrome" in by_cond:
-        assert by_cond["hip_osteoarthritis"] > by_cond["patellofemoral_pain_syndrome"] + 15
+    # both conditions are in the seed articles, so both must be generated (a missing one is a failure)
+    assert {"hip_osteoarthritis", "patellofemoral_pain_syndrome"} <= set(by_cond.index)
+    assert by_cond["hip_osteoarthritis"] > by_cond["patellofemoral_pain_syndrome"] + 15
 
 
 def test_the_same_content_never_lands_in_two_splits(seed_vignettes):
@@ -197,7 +203,7 @@ def test_generated_text_never_says_pain_moves_up(composer):
 
 
 def test_first_person_becomes_third_person():
-    from pipeline.composer import _third
+    from symcause.generation.composer import _third
 
     assert _third("I have flat feet", "she", "her", "her") == "she has flat feet"
     assert _third("I always favour one leg", "he", "his", "him") == "he always favours one leg"
@@ -221,8 +227,8 @@ def test_generated_text_has_no_template_seams(composer):
 
 
 def test_unquoted_yaml_in_wording_is_refused_with_the_key(tmp_path):
-    from pipeline.composer import _check_strings
-    from pipeline.vocab import load_yaml
+    from symcause.core.vocab import load_yaml
+    from symcause.generation.composer import _check_strings
 
     f = tmp_path / "phrases.yaml"
     f.write_text("red_flag_phrases:\n  blood_clot: {lay: [my calf is swollen], clinical: [?DVT]}\n")
@@ -236,7 +242,7 @@ def test_columnar_template_fill_equals_str_format():
     import numpy as np
     import pyarrow as pa
 
-    from pipeline.composer import _CTX_SLOTS, _Templates
+    from symcause.generation.composer import _CTX_SLOTS, _Templates
 
     groups = [["I've had {s} for {d}.", "{S} - started {d} ago.", "Can anyone help? {C}, going on {d} now."],
               ["{age}{sx} c/o {s} x {d}.", "Otherwise well.", "{F} makes it worse, says {pro}."]]
@@ -261,7 +267,7 @@ def test_columnar_template_fill_equals_str_format():
 
 
 def test_a_template_with_an_unknown_slot_is_refused_with_its_text():
-    from pipeline.composer import _CTX_SLOTS, _Templates
+    from symcause.generation.composer import _CTX_SLOTS, _Templates
 
     with pytest.raises(BadInputError, match=r"templates.yaml: template 'It hurts in \{place\}\.': unknown slot \{place\}"):
         _Templates([["It hurts in {place}."]], _CTX_SLOTS, "schemas/vocab/templates.yaml")
@@ -278,7 +284,7 @@ def test_vignette_ids_are_unique_across_batches_and_differ_by_seed(seed_tables, 
     run_generate(seed_tables[0], 5000, 4, out, settings, batch_size=700, progress=False)
     ids = pd.read_parquet(out).vignette_id
     assert ids.is_unique and ids.str.fullmatch(r"v[0-9a-f]{16}").all()
-    from pipeline.composer import vignette_ids
+    from symcause.generation.composer import vignette_ids
 
     assert vignette_ids(4, 0, 5000) == list(ids)
     assert not set(vignette_ids(5, 0, 5000)) & set(ids)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.io import atomic_dir, atomic_path, sweep_stale
+from symcause.core.io import atomic_dir, atomic_path, sweep_stale
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 

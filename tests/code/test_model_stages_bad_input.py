@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.errors import BadInputError
-from pipeline.evaluate import read_handwritten, score, top_confusions
-from pipeline.params import load_params
-from pipeline.train import read_vignette_rows, run_train
-from pipeline.vocab import CATEGORIES
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import BadInputError
+from symcause.core.params import load_params
+from symcause.model.evaluation import read_handwritten
+from symcause.model.metrics import score, top_confusions
+from symcause.model.training import read_vignette_rows, run_train
 
 
 def _vignettes(path, rows: list[tuple[str, str, str]]):
@@ -100,7 +101,7 @@ def test_the_project_handwritten_cases_are_well_formed(root):
     assert len(df) == 108 and df["id"].is_unique and set(df["category"]) == set(CATEGORIES)
     dev = read_handwritten(root / "data" / "handwritten_dev" / "cases.jsonl")
     assert len(dev) == 120 and (dev["category"].value_counts() == 20).all() and set(dev["category"]) == set(CATEGORIES)
-    norm = lambda t: " ".join(t.lower().split())  # noqa: E731
+    norm = lambda t: " ".join(t.lower().split())
     assert not set(map(norm, dev["text"])) & set(map(norm, df["text"]))  # the two sets share no case
 
 

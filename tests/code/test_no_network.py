@@ -14,7 +14,7 @@ import socket
 import pytest
 import yaml
 
-from pipeline.cli import main
+from symcause.cli import main
 
 ATTEMPTS: list[str] = []
 
@@ -42,15 +42,15 @@ def no_network(monkeypatch):
             ATTEMPTS.append(str(address))
             raise OSError(f"network access attempted at run time: {address}")
 
-    def connect(self, address):  # noqa: ANN001
+    def connect(self, address):
         guard(address)
         return real_connect(self, address)
 
-    def connect_ex(self, address):  # noqa: ANN001
+    def connect_ex(self, address):
         guard(address)
         return real_connect_ex(self, address)
 
-    def getaddrinfo(host, *args, **kwargs):  # noqa: ANN001
+    def getaddrinfo(host, *args, **kwargs):
         if not _loopback(host):
             ATTEMPTS.append(f"dns {host}")
             raise socket.gaierror(f"network access attempted at run time: lookup of {host}")
@@ -70,9 +70,9 @@ def test_the_guard_catches_a_connection(no_network):
 
 
 def test_every_stage_runs_without_the_network(no_network, root, tmp_path, capsys):
-    from pipeline.audit import run_audit
-    from pipeline.params import load_params
-    from pipeline.train import run_train
+    from symcause.core.params import load_params
+    from symcause.model.training import run_train
+    from symcause.quality.audit import run_audit
 
     facts = tmp_path / "facts"
     assert main(["extract", str(root / "data" / "sources"), "--out", str(facts), "--quiet"]) == 0
@@ -94,8 +94,8 @@ def test_every_stage_runs_without_the_network(no_network, root, tmp_path, capsys
 def test_inputs_are_data_never_code(tmp_path, capsys):
     """YAML tags that would build Python objects are refused; a model file with a callable it does not
     trust is refused by skops before anything in it runs."""
-    from pipeline.errors import BadInputError
-    from pipeline.params import load_params
+    from symcause.core.errors import BadInputError
+    from symcause.core.params import load_params
 
     marker = tmp_path / "pwned"
     bad = tmp_path / "params.yaml"
@@ -116,8 +116,8 @@ def test_inputs_are_data_never_code(tmp_path, capsys):
 
 
 def test_vocabulary_yaml_refuses_python_tags(tmp_path):
-    from pipeline.errors import BadInputError
-    from pipeline.vocab import load_yaml
+    from symcause.core.errors import BadInputError
+    from symcause.core.vocab import load_yaml
 
     f = tmp_path / "v.yaml"
     f.write_text("x: !!python/name:os.system\n", encoding="utf-8")

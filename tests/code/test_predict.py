@@ -1,7 +1,6 @@
-"""`symcause predict` / `python -m pipeline.predict`: input formats, output shape, the bad-input policy."""
+"""`symcause predict` / `python -m symcause.model.predict`: input formats, output shape, the bad-input policy."""
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -9,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.cli import run_guarded
-from pipeline.params import TrainParams
-from pipeline.predict import Record, add_predict_parser, load_model, main, predict, predict_proba, read_records
-from pipeline.train import fit_model, save_model
-from pipeline.vocab import CATEGORIES
+from symcause.cli import build_parser
+from symcause.cli import main as cli_main
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import run_guarded
+from symcause.core.params import TrainParams
+from symcause.model.predict import Record, load_model, predict, predict_proba, read_records
+from symcause.model.training import fit_model, save_model
 
 # A tiny, clearly separable training set: a few phrases per category, so the model is fast and its answers known.
 PHRASES = {
@@ -49,6 +50,11 @@ def model_file(tmp_path_factory) -> Path:
 def _jsonl(path: Path, rows: list[object]) -> Path:
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def main(args: list[str]) -> int:
+    """`symcause predict ARGS`."""
+    return cli_main(["predict", *args])
 
 
 def _read_out(path: Path) -> list[dict]:
@@ -118,8 +124,7 @@ def test_a_class_the_model_never_saw_gets_probability_zero():
 
 
 def test_add_predict_parser_registers_the_symcause_subcommand(tmp_path, model_file):
-    parser = argparse.ArgumentParser(prog="symcause")
-    add_predict_parser(parser.add_subparsers(dest="command", required=True))
+    parser = build_parser()
     src = _jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": "knee swelling and locking"}])
     out = tmp_path / "out.jsonl"
     args = parser.parse_args(["predict", "--in", str(src), "--out", str(out), "--model", str(model_file)])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import BadInputError
+from symcause.core.errors import BadInputError
 
 WORDS = st.sampled_from(["knee", "pain", "no", "numbness", "Baker's cyst", "sciatica", "(PFPS)", "also known as",
                          "worse", "when", "sitting", "Risk factors include:", "\n", "\u2022", "tear", "of the",
@@ -19,7 +19,7 @@ ARTICLE = st.one_of(st.text(max_size=400), st.lists(WORDS, max_size=80).map(" ".
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=ARTICLE)
 def test_extraction_never_crashes_and_offsets_hold(extractor, text):
-    from pipeline.text import normalise
+    from symcause.extraction.text import normalise
 
     norm = normalise(text)
     r = extractor.extract("doc", norm)
@@ -30,8 +30,8 @@ def test_extraction_never_crashes_and_offsets_hold(extractor, text):
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    from pipeline.params import TrainParams
-    from pipeline.train import fit_model
+    from symcause.core.params import TrainParams
+    from symcause.model.training import fit_model
 
     texts = ["my lower back hurts and the pain shoots down my leg", "groin pain and a stiff hip",
              "my knee locks and swells", "tender outer hip when lying on it", "numb top of the foot after crossing legs",
@@ -43,7 +43,7 @@ def tiny_model():
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(st.text(min_size=1, max_size=2000), st.lists(WORDS, min_size=1, max_size=300).map(" ".join)))
 def test_prediction_gives_a_distribution_for_any_text(tiny_model, text):
-    from pipeline.predict import Record, predict
+    from symcause.model.predict import Record, predict
 
     (row,) = predict(tiny_model, [Record(id="x", text=text, line=1)])
     probs = row["probabilities"]
@@ -55,7 +55,7 @@ def test_prediction_gives_a_distribution_for_any_text(tiny_model, text):
                                                                   st.integers(), st.text(max_size=40))),
                       min_size=1, max_size=6))
 def test_predict_input_is_parsed_or_refused_with_a_line_number(tmp_path_factory, lines):
-    from pipeline.predict import read_records
+    from symcause.model.predict import read_records
 
     path = tmp_path_factory.mktemp("in") / "cases.jsonl"
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -84,7 +84,7 @@ def test_column_template_fill_equals_str_format(templates, values, data):
     import numpy as np
     import pyarrow as pa
 
-    from pipeline.composer import _CTX_SLOTS, _Templates
+    from symcause.generation.composer import _CTX_SLOTS, _Templates
 
     t = _Templates([templates], _CTX_SLOTS, "test")
     rows = np.array(sorted(data.draw(st.sets(st.integers(0, len(values) - 1)))), dtype=np.int64)

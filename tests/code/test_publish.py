@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,12 +12,21 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipeline.errors import BadInputError
-from pipeline.params import PublishParams, load_params
-from pipeline.publish import (MANIFEST, NOT_FOR_DIAGNOSIS, SPLITS, SUMS, generated_paths, git_info, is_dirty,
-                              porcelain_paths, publish, sha256_file, size_category, verify_manifest)
-
-GIT = {"revision": "0" * 40, "dirty": False}
+from pipeline.publish import main as publish_main
+from symcause.core.errors import BadInputError
+from symcause.core.hashing import sha256_file
+from symcause.core.params import PublishParams, load_params
+from symcause.quality.audit import word_counts
+from symcause.quality.plots import write_plots
+from symcause.release.publish import (
+    MANIFEST,
+    NOT_FOR_DIAGNOSIS,
+    SPLITS,
+    SUMS,
+    publish,
+    size_category,
+    verify_manifest,
+)
 
 
 def _project(root: Path, dest: Path, facts: Path, vignettes: Path) -> Path:
@@ -27,9 +37,8 @@ def _project(root: Path, dest: Path, facts: Path, vignettes: Path) -> Path:
     shutil.copy2(vignettes, dest / "data" / "vignettes" / "vignettes.parquet")
     (dest / "data" / "sources").mkdir(parents=True)
     shutil.copy2(root / "data" / "sources" / "MANIFEST.csv", dest / "data" / "sources" / "MANIFEST.csv")
-    plots = root / "reports" / "vignettes" / "plots"
-    if plots.is_dir():
-        shutil.copytree(plots, dest / "reports" / "vignettes" / "plots")
+    v = pd.read_parquet(vignettes)
+    write_plots(v, word_counts(v["text"]), dest / "reports" / "vignettes" / "plots")  # the audit stage's figures
     for rel in ("reports/extraction.json", "reports/vignettes/report.json"):
         if (root / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +54,7 @@ def project(root, seed_tables, seed_vignettes, tmp_path_factory):
 @pytest.fixture(scope="module")
 def published(project):
     prm = PublishParams(row_group_rows=1000)
-    manifest = publish(project, prm, "ab" * 32, GIT)
+    manifest = publish(project, prm)
     return project / prm.out, manifest
 
 
@@ -67,7 +76,7 @@ def test_manifest_lists_every_file_with_rows_bytes_and_sha256(published):
     assert verify_manifest(out) == []
     assert json.loads((out / MANIFEST).read_text()) == manifest
     assert manifest["version"] == "0.1.0" and manifest["schema_version"] == "1.0.0"
-    assert manifest["git"] == GIT and manifest["params_sha256"] == "ab" * 32
+    assert "git" not in manifest and "params_sha256" not in manifest  # content hashes only: same inputs, same bytes
     for name in ("sources", "conditions", "facts", "factors", "vignettes/train", "vignettes/val", "vignettes/test"):
         assert f"{name}.parquet" in on_disk
 
@@ -117,26 +126,20 @@ def test_split_files_partition_the_vignettes(published, seed_vignettes):
     assert train == original.loc[original["split"] == "train", "vignette_id"].tolist()
 
 
-def test_publishing_twice_gives_identical_files_but_the_git_fields(project, published, tmp_path):
+def test_publishing_twice_gives_identical_files(project, published, tmp_path):
     out, manifest = published
     other = tmp_path / "again"
-    git2 = {"revision": "f" * 40, "dirty": True}
-    m2 = publish(project, PublishParams(row_group_rows=1000, out=str(other)), "ab" * 32, git2)
+    m2 = publish(project, PublishParams(row_group_rows=1000, out=str(other)))
     a, b = _files(out), _files(other)
-    assert a.keys() == b.keys()
-    differ = sorted(k for k in a if a[k] != b[k])
-    assert differ == sorted([MANIFEST, SUMS])
-    assert {**manifest, "git": None} == {**m2, "git": None}
-    sums_a = [ln for ln in a[SUMS].decode().splitlines() if not ln.endswith(MANIFEST)]
-    sums_b = [ln for ln in b[SUMS].decode().splitlines() if not ln.endswith(MANIFEST)]
-    assert sums_a == sums_b
+    assert a == b
+    assert manifest == m2
 
 
 def test_republish_replaces_the_folder(project, tmp_path):
     out = tmp_path / "pub"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    publish(project, PublishParams(out=str(out)), "0" * 64, GIT)
+    publish(project, PublishParams(out=str(out)))
     assert not (out / "stale.txt").exists() and (out / MANIFEST).is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pub.")]
 
@@ -157,17 +160,18 @@ def test_card_has_front_matter_sections_and_the_notice(published):
     for heading in ("## Motivation", "## Composition", "## Collection process", "## Preprocessing",
                     "## Uses", "## Limitations", "## Sources and provenance"):
         assert heading in card, heading
-    for fig in (out / "figures").glob("*.png") if (out / "figures").is_dir() else []:
+    figures = sorted((out / "figures").glob("*.png"))
+    assert len(figures) >= 4
+    for fig in figures:
         assert f"](figures/{fig.name})" in card
     sources = pd.read_parquet(out / "sources.parquet")
     assert all(sid in card for sid in sources["source_id"])
-    assert manifest["git"]["revision"] not in card  # git fields live in the manifest only
 
 
 def test_card_degrades_without_reports(project, tmp_path):
     bare = tmp_path / "bare"
     shutil.copytree(project, bare, ignore=shutil.ignore_patterns("reports"))
-    publish(bare, PublishParams(), "0" * 64, GIT)
+    publish(bare, PublishParams())
     card = (bare / "data" / "published" / "README.md").read_text()
     assert "was not available" in card and "No figures" in card
     assert not (bare / "data" / "published" / "figures").exists()
@@ -188,13 +192,11 @@ def test_bad_version_names_the_key(tmp_path, root):
 
 
 def test_cli_bad_version_exits_2(tmp_path, root, capsys):
-    from pipeline.publish import main
-
     raw = yaml.safe_load((root / "params.yaml").read_text())
     raw["publish"]["version"] = "0.1"
     p = tmp_path / "params.yaml"
     p.write_text(yaml.safe_dump(raw))
-    assert main(["--params", str(p)]) == 2
+    assert publish_main(["--params", str(p)]) == 2
     assert "publish.version" in capsys.readouterr().err
 
 
@@ -205,7 +207,7 @@ def test_missing_vignettes_names_the_file_and_keeps_the_old_output(project, tmp_
     out.mkdir()
     (out / "keep.txt").write_text("previous release")
     with pytest.raises(BadInputError, match=r"vignettes\.parquet: not found"):
-        publish(broken, PublishParams(), "0" * 64, GIT)
+        publish(broken, PublishParams())
     assert (out / "keep.txt").read_text() == "previous release"
     assert [p.name for p in (broken / "data").iterdir() if p.name.startswith(".")] == []
 
@@ -218,58 +220,26 @@ def test_unknown_split_value_is_bad_input(project, tmp_path):
     df.loc[df.index[5], "split"] = "dev"
     df.to_parquet(path, index=False)
     with pytest.raises(BadInputError, match=r"vignettes\.parquet: column 'split' has value\(s\) \['dev'\]"):
-        publish(broken, PublishParams(), "0" * 64, GIT)
+        publish(broken, PublishParams())
 
 
 def test_schema_version_must_match_tables_yaml(project, tmp_path):
     with pytest.raises(BadInputError, match=r"publish\.schema_version"):
-        publish(project, PublishParams(schema_version="9.9.9", out=str(tmp_path / "x")), "0" * 64, GIT)
-
-
-def test_dirty_ignores_the_pipelines_own_outputs():
-    dvc_yaml = {"stages": {"a": {"outs": ["data/facts", {"reports/x.json": {"cache": False}}],
-                                 "metrics": [{"reports/m.json": {"cache": False}}], "plots": ["reports/plots"]}}}
-    gen = generated_paths(dvc_yaml)
-    assert gen == ["data/facts", "dvc.lock", "reports/m.json", "reports/plots", "reports/x.json"]
-    assert not is_dirty(["dvc.lock", "reports/x.json", "reports/plots/a.png", "data/facts/f.parquet"], gen)
-    assert is_dirty(["pipeline/publish.py"], gen)
-    assert is_dirty(["reports/x.json.bak"], gen)
-    assert porcelain_paths(" M a.py\0R  new.py\0old.py\0") == ["a.py", "new.py", "old.py"]
-
-
-def test_git_info(tmp_path):
-    assert git_info(tmp_path, []) == {"revision": "unknown", "dirty": None}
-    if not shutil.which("git"):
-        pytest.skip("git not installed")
-    env = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / "a.py").write_text("1")
-    (tmp_path / "dvc.lock").write_text("1")
-    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
-    subprocess.run(["git", *env, "-C", str(tmp_path), "commit", "-qm", "x"], check=True)
-    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    (tmp_path / "dvc.lock").write_text("2")
-    (tmp_path / "untracked.txt").write_text("x")
-    assert git_info(tmp_path, ["dvc.lock"]) == {"revision": head, "dirty": False}
-    (tmp_path / "a.py").write_text("2")
-    assert git_info(tmp_path, ["dvc.lock"]) == {"revision": head, "dirty": True}
+        publish(project, PublishParams(schema_version="9.9.9", out=str(tmp_path / "x")))
 
 
 def test_publish_and_report_have_help():
-    import sys
-
-    for mod in ("pipeline.publish", "pipeline.report"):
+    for mod in ("pipeline.publish", "symcause.devtools.report"):
         r = subprocess.run([sys.executable, "-m", mod, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage" in r.stdout.lower(), mod
 
 
-def test_card_quotes_model_metrics_when_present(project, tmp_path):
+def test_card_and_files_do_not_depend_on_the_model(project, published, tmp_path):
+    """A new model (train.C sweep) must not change the published dataset: the card quotes no model metrics."""
+    out, _ = published
     proj = tmp_path / "withmodel"
     shutil.copytree(project, proj, ignore=shutil.ignore_patterns("published"))
     (proj / "reports" / "model").mkdir(parents=True)
-    (proj / "reports" / "model" / "metrics.json").write_text(json.dumps(
-        {"test": {"macro_f1": 0.8123, "accuracy": 0.85}, "handwritten": {"accuracy": 0.5}, "labels": ["a"]}))
-    publish(proj, PublishParams(), "0" * 64, GIT)
-    card = (proj / "data" / "published" / "README.md").read_text()
-    assert "| test.macro_f1 | 0.8123 |" in card and "| handwritten.accuracy | 0.5 |" in card
+    (proj / "reports" / "model" / "metrics.json").write_text(json.dumps({"test": {"macro_f1": 0.8123}}))
+    publish(proj, PublishParams(row_group_rows=1000))
+    assert _files(proj / "data" / "published") == _files(out)

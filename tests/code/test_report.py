@@ -4,8 +4,16 @@ from __future__ import annotations
 import json
 import shutil
 
-from pipeline.params import load_params
-from pipeline.report import Base, choose_base, counts_table, drop_rows, render_report, table_rows, truncate_table
+from symcause.core.params import load_params
+from symcause.devtools.report import (
+    Base,
+    choose_base,
+    counts_table,
+    drop_rows,
+    render_report,
+    table_rows,
+    truncate_table,
+)
 
 
 def test_choose_base():
@@ -54,7 +62,7 @@ def test_report_uses_bench_figures_plots_and_manifest(root, tmp_path):
     pub = tmp_path / prm.publish.out
     pub.mkdir(parents=True)
     (pub / "a.txt").write_text("a")
-    from pipeline.publish import sha256_file
+    from symcause.core.hashing import sha256_file
 
     manifest = {"name": "symcause", "version": "0.1.0", "schema_version": "1.0.0", "git": {"revision": "abc"},
                 "tables": {"vignettes": {"categories": {"train": {"spinal": 2}}}},
@@ -71,7 +79,7 @@ def test_report_uses_bench_figures_plots_and_manifest(root, tmp_path):
 
 
 def test_bench_figures_render_training_and_repro_rows():
-    from pipeline.bench import render_md
+    from symcause.devtools.bench import render_md
 
     results = {"version": "0.1.0", "python": "3.11", "machine": "x",
                "extraction": {"words_per_second": 1000, "mb_per_second": 0.1, "corpus_bytes": 10, "documents": 1,

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.text import SkipSource, decode_bytes, html_to_text, markdown_to_text, normalise, split_sentences
+from symcause.extraction.text import (
+    SkipSource,
+    decode_bytes,
+    html_to_text,
+    markdown_to_text,
+    normalise,
+    split_sentences,
+)
 
 
 def test_normalise_quotes_dashes_and_blank_lines():

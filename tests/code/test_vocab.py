@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from pipeline.vocab import CATEGORIES, PhraseMatcher, load_vocab
+from symcause.core.contract import CATEGORIES
+from symcause.core.vocab import PhraseMatcher, load_vocab
 
 
 def test_matcher_is_whole_word_and_longest_first():

@@ -6,10 +6,10 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline.errors import ValidationFailed
-from pipeline.schemas import check_integrity, validate_table
-from pipeline.validate import run_validate
-from pipeline.vocab import CATEGORIES
+from symcause.core.errors import ValidationFailed
+from symcause.core.tables import check_integrity, validate_table
+from symcause.quality.validation import run_validate
+from symcause.core.contract import CATEGORIES
 
 
 def test_tables_pass_their_schemas_and_integrity(seed_tables):

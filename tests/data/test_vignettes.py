@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from pipeline.audit import AuditSettings, run_audit
-from pipeline.params import load_params
-from pipeline.vocab import CATEGORIES
+from symcause.quality.audit import AuditSettings, run_audit
+from symcause.core.params import load_params
+from symcause.core.contract import CATEGORIES
 
 SPLITS = ("train", "val", "test")
 
@@ -20,7 +20,7 @@ SPLITS = ("train", "val", "test")
 @pytest.fixture(scope="module")
 def audited(seed_tables, seed_vignettes, tmp_path_factory, root):
     """run_audit with the project's params on the seed vignettes: (report dict, reports folder)."""
-    from pipeline.audit import settings_from_params
+    from symcause.quality.audit import settings_from_params
 
     facts_dir, _ = seed_tables
     path, _ = seed_vignettes

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.bench import copy_project
+from symcause.devtools.bench import copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def _out_hashes(lock: Path) -> dict[str, str]:
     if not lock.exists():
         return {}
     stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
-    return {o["path"]: o.get("md5", "") for st in stages.values() for o in st.get("outs", [])}
+    return {o["path"]: o.get("md5") or o.get("hash", "") for st in stages.values() for o in st.get("outs", [])}
 
 
 def test_dvc_repro_from_scratch(root, tmp_path):
@@ -51,11 +51,13 @@ def test_dvc_repro_from_scratch(root, tmp_path):
     assert len(vignettes) == n and set(vignettes.category.unique()) >= {"spinal", "knee_joint", "hip_joint"}
     report = json.loads((proj / "reports" / "vignettes" / "report.json").read_text())
     assert report["duplicates"]["exact_cross_split_rows"] == 0
-    # same code and params as the committed dvc.lock -> byte-identical tables (where the lock has them)
+    # same code and params as the committed dvc.lock -> byte-identical outputs, every one of them (tables,
+    # model, reports, Data Docs, the published folder): a fresh clone's `make repro` changes nothing committed
     fresh = _out_hashes(proj / "dvc.lock")
-    for path in ("data/facts", "data/vignettes"):
-        if path in committed:
-            assert fresh[path] == committed[path], f"{path} differs from the committed dvc.lock"
+    assert {"data/facts", "data/vignettes", "data/models", "data/published"} <= set(committed)
+    assert set(fresh) == set(committed)
+    differ = sorted(path for path in committed if fresh[path] != committed[path])
+    assert differ == [], f"outputs differ from the committed dvc.lock: {differ}"
     # the stage ran the package code of this copy, and the outputs equal the checked-in code's
     st = subprocess.run([*dvc, "status", "--json"], cwd=proj, env=env, capture_output=True, text=True)
     assert st.returncode == 0 and json.loads(st.stdout or "{}") == {}

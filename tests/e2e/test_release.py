@@ -17,26 +17,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.publish import MANIFEST, SUMS, sha256_file
-from pipeline.bench import copy_project
+from symcause.core.hashing import sha256_file
+from symcause.devtools.bench import copy_project
+from symcause.release.publish import MANIFEST, SUMS
 
 pytestmark = pytest.mark.slow
 
 TAG = "dataset-v0.1.0"
-# The stage and artifact as declared in dvc.yaml (used when the project's dvc.yaml does not have them yet).
-PUBLISH_STAGE = {
-    "cmd": "python -m pipeline.publish",
-    "deps": ["data/facts", "data/vignettes", "data/sources/MANIFEST.csv", "reports/extraction.json",
-             "reports/vignettes/report.json", "reports/vignettes/plots", "reports/model/metrics.json",
-             "schemas/tables.yaml", "schemas/vocab/categories.yaml", "pipeline/publish.py"],
-    "params": [{"params.yaml": None}],
-    "outs": ["data/published"],
-}
-ARTIFACTS = {"symcause-dataset": {"path": "data/published", "type": "dataset",
-                                  "desc": "symcause facts and vignettes (research use only, not for diagnosis)",
-                                  "labels": ["nlp", "medical", "synthetic", "not-for-diagnosis"]}}
-
-
 def _env() -> dict[str, str]:
     who = {"GIT_AUTHOR_NAME": "symcause-test", "GIT_AUTHOR_EMAIL": "test@example.com",
            "GIT_COMMITTER_NAME": "symcause-test", "GIT_COMMITTER_EMAIL": "test@example.com"}
@@ -59,11 +46,14 @@ def _git(*args: str, cwd: Path) -> str:
 
 
 def _release_dvc_yaml(root: Path, proj: Path) -> dict:
-    """dvc.yaml for the clone: the publish stage (deps that the clone lacks dropped) and the artifact."""
+    """dvc.yaml for the clone: the project's own publish stage (deps that the clone lacks dropped) and artifact.
+    A project whose dvc.yaml lacks either fails here: the test releases what the project declares."""
     spec = yaml.safe_load((root / "dvc.yaml").read_text()) or {}
-    stage = dict((spec.get("stages") or {}).get("publish") or PUBLISH_STAGE)
+    assert "publish" in (spec.get("stages") or {}), "dvc.yaml has no publish stage"
+    assert "symcause-dataset" in (spec.get("artifacts") or {}), "dvc.yaml does not declare the dataset artifact"
+    stage = dict(spec["stages"]["publish"])
     stage["deps"] = [d for d in stage.get("deps", []) if (proj / d).exists()]
-    return {"stages": {"publish": stage}, "artifacts": spec.get("artifacts") or ARTIFACTS}
+    return {"stages": {"publish": stage}, "artifacts": spec["artifacts"]}
 
 
 def test_release_then_downstream_dvc_import(root, seed_tables, seed_vignettes, tmp_path):
@@ -83,11 +73,10 @@ def test_release_then_downstream_dvc_import(root, seed_tables, seed_vignettes, t
     _dvc("remote", "add", "-d", "-f", "storage", str(remote), cwd=src)
     _git("add", "-A", cwd=src)
     _git("commit", "-qm", "source", cwd=src)
-    code_rev = _git("rev-parse", "HEAD", cwd=src)
     _dvc("repro", "publish", cwd=src)
     published = src / "data" / "published"
     manifest = json.loads((published / MANIFEST).read_text())
-    assert manifest["git"] == {"revision": code_rev, "dirty": False}
+    assert "git" not in manifest  # content hashes only: the tag names the commit
     _git("add", "-A", cwd=src)
     _git("commit", "-qm", "dataset 0.1.0", cwd=src)
     _git("tag", "-a", TAG, "-m", "symcause dataset 0.1.0", cwd=src)
@@ -119,7 +108,7 @@ def test_release_then_downstream_dvc_import(root, seed_tables, seed_vignettes, t
     assert dep["path"] == "data/published" and dep["repo"]["rev"] == TAG and dep["repo"]["rev_lock"] == tag_rev
 
     # the CI report in the source repository: deltas against the previous commit, manifest verified
-    _run([sys.executable, "-m", "pipeline.report"], src)
+    _run([sys.executable, "-m", "symcause.devtools.report"], src)
     report = (src / "reports" / "benchmark.md").read_text()
     assert "Deltas are against `HEAD~1`" in report
     assert f"all {len(listed)} files match their sha256" in report

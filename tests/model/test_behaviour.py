@@ -13,19 +13,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.params import EvaluateParams, TrainParams
-from pipeline.predict import labels_from_proba, load_model, predict_proba
-from pipeline.train import card_path, fit_model, read_vignette_rows, run_train, sha256_file
-from pipeline.vocab import CATEGORIES
+from symcause.core.contract import CATEGORIES
+from symcause.core.hashing import sha256_file
+from symcause.core.params import EvaluateParams, TrainParams
+from symcause.model.predict import labels_from_proba, load_model, predict_proba
+from symcause.model.training import card_path, fit_model, read_vignette_rows, run_train
 
 
 @pytest.fixture(scope="session")
-def trained(seed_vignettes, tmp_path_factory):
-    """(model path, card, loaded model): run_train with the default params on the seed vignettes."""
+def trained(request, seed_vignettes, tmp_path_factory):
+    """(model path, card, loaded model): run_train with the default params on the seed vignettes, or the model
+    given with `pytest --model PATH` (for example the one DVC built: `--model data/models/model.skops`)."""
+    given = request.config.getoption("--model")
+    if given:
+        model_path = Path(given).resolve()
+        return model_path, json.loads(card_path(model_path).read_text(encoding="utf-8")), load_model(model_path)
     path, _ = seed_vignettes
     model_path = tmp_path_factory.mktemp("model") / "model.skops"
     card = run_train(path, model_path, TrainParams())
     return model_path, card, load_model(model_path)
+
+
+@pytest.fixture(scope="session")
+def own_model(request):
+    """Tests of what run_train wrote (card contents) need the model trained here."""
+    if request.config.getoption("--model"):
+        pytest.skip("checks the model this session trains, not a given --model")
 
 
 def _proba(model, texts: list[str]) -> np.ndarray:
@@ -43,19 +56,19 @@ def _labels(model, texts: list[str]) -> list[str]:
 def test_model_file_holds_only_the_explicitly_trusted_concept_step(trained):
     import skops.io as sio
 
-    from pipeline.features import TRUSTED
+    from symcause.model.features import TRUSTED
 
     model_path, _, model = trained
     # sklearn types only, plus our own concept annotator, which load_model trusts by name
     assert sio.get_untrusted_types(file=model_path) == TRUSTED
-    with pytest.raises(Exception):
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="annotate_all"):
         sio.load(model_path, trusted=[])  # nothing is trusted implicitly
     reloaded = sio.load(model_path, trusted=TRUSTED)
     assert sorted(reloaded.classes_) == sorted(CATEGORIES)
     assert type(reloaded.named_steps["clf"]).__name__ == "LogisticRegression"
 
 
-def test_model_card_describes_the_training_data(trained, seed_vignettes):
+def test_model_card_describes_the_training_data(trained, seed_vignettes, own_model):
     model_path, card, _ = trained
     path, df = seed_vignettes
     assert json.loads(card_path(model_path).read_text(encoding="utf-8")) == card
@@ -287,7 +300,7 @@ def test_minimum_functionality_overall(trained):
 
 
 @pytest.mark.parametrize("category", [
-    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_GAP[c], strict=False)) if c in KNOWN_GAP else c
+    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_GAP[c], strict=True)) if c in KNOWN_GAP else c
     for c in CATEGORIES
 ])
 def test_minimum_functionality_per_category(trained, category):
@@ -302,14 +315,14 @@ def test_minimum_functionality_per_category(trained, category):
 
 
 def test_evaluate_writes_deterministic_reports(trained, seed_vignettes, root, tmp_path):
-    from pipeline.evaluate import run_evaluate
+    from symcause.model.evaluation import run_evaluate
 
     model_path = trained[0]
     hand = root / "data" / "handwritten" / "cases.jsonl"
     n_hand = sum(1 for line in hand.read_text(encoding="utf-8").splitlines() if line.strip())
     reports = tmp_path / "reports" / "model"
     prm = EvaluateParams(learning_curve_sizes=[300, 1500])
-    results = run_evaluate(model_path, seed_vignettes[0], hand, reports, prm)
+    results = run_evaluate(model_path, seed_vignettes[0], hand, reports, prm, TrainParams())
 
     def snapshot() -> dict[str, bytes]:
         return {str(p.relative_to(reports)): p.read_bytes() for p in sorted(reports.rglob("*")) if p.is_file()}
@@ -341,7 +354,7 @@ def test_evaluate_writes_deterministic_reports(trained, seed_vignettes, root, tm
     cm = json.loads(first["plots/sklearn/confusion_handwritten.json"])
     assert len(cm) == n_hand and set(cm[0]) == {"actual", "predicted"}
 
-    run_evaluate(model_path, seed_vignettes[0], hand, reports, prm)
+    run_evaluate(model_path, seed_vignettes[0], hand, reports, prm, TrainParams())
     assert snapshot() == first
     assert [p.name for p in reports.parent.iterdir()] == ["model"]  # no staging folder left behind
 
@@ -349,8 +362,8 @@ def test_evaluate_writes_deterministic_reports(trained, seed_vignettes, root, tm
 def test_evaluate_refuses_a_model_with_untrusted_types(tmp_path, seed_vignettes, root):
     import skops.io as sio
 
-    from pipeline.errors import BadInputError
-    from pipeline.evaluate import run_evaluate
+    from symcause.core.errors import BadInputError
+    from symcause.model.evaluation import run_evaluate
 
     bad = tmp_path / "evil.skops"
     sio.dump(Path("x"), bad)  # a type outside skops' trusted set
@@ -358,5 +371,5 @@ def test_evaluate_refuses_a_model_with_untrusted_types(tmp_path, seed_vignettes,
     reports = tmp_path / "reports"
     with pytest.raises(BadInputError, match="evil.skops: model file contains untrusted types"):
         run_evaluate(bad, seed_vignettes[0], root / "data" / "handwritten" / "cases.jsonl", reports,
-                     EvaluateParams())
+                     EvaluateParams(), TrainParams())
     assert not reports.exists()

@@ -1,0 +1,7 @@
+"""`python -m symcause` is the `symcause` command."""
+
+import sys
+
+from symcause.cli import main
+
+sys.exit(main())

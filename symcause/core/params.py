@@ -1,0 +1,270 @@
+"""`params.yaml`, validated with pydantic before any work: one model per stage section."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from symcause.core.errors import BadInputError
+from symcause.core.paths import find_project_root
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExtractParams(_Section):
+    sources: str = "data/sources"
+    out: str = "data/facts"
+    max_bytes: int = Field(2_000_000, gt=0, le=200_000_000)
+    strict: bool = False
+
+
+class ValidateParams(_Section):
+    facts_dir: str = "data/facts"
+    reports: str = "reports/validation"
+    min_conditions: int = Field(5, ge=1)
+    max_facts_per_condition: int = Field(400, ge=1)
+
+
+class EvaluateExtractionParams(_Section):
+    gold: str = "data/gold"
+    heldout_articles: str = "data/heldout/articles"
+    dev_articles: str = "data/dev/articles"
+    out: str = "reports/extraction.json"
+
+
+def _check_shares(value: dict[str, float], keys: tuple[str, ...], exact: bool) -> dict[str, float]:
+    unknown = [k for k in value if k not in keys]
+    if unknown:
+        raise ValueError(f"unknown key '{unknown[0]}' (allowed: {', '.join(keys)})")
+    if any(v < 0 for v in value.values()):
+        raise ValueError("shares must be >= 0")
+    if exact and abs(sum(value.values()) - 1.0) > 1e-6:
+        raise ValueError(f"shares must sum to 1 (got {sum(value.values()):.3f})")
+    if not exact and any(v > 1 for v in value.values()):
+        raise ValueError("rates must be between 0 and 1")
+    return value
+
+
+class AgeParams(_Section):
+    mean: float = Field(48, ge=16, le=95)
+    sd: float = Field(17, gt=0, le=40)
+    min: int = Field(18, ge=16, le=95)
+    max: int = Field(90, ge=16, le=95)
+
+
+class DaskParams(_Section):
+    """Where the dask engine runs: a scheduler address, or (null) a LocalCluster started for the run."""
+    address: str | None = None
+    workers: int = Field(2, ge=1, le=1024)      # LocalCluster worker processes (ignored with an address)
+    threads_per_worker: int = Field(1, ge=1, le=64)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", v):
+            raise ValueError(f"expected a scheduler address such as tcp://10.0.0.5:8786, got {v!r}")
+        return v
+
+
+class SiteWeights(_Section):
+    """Sampling weight of a symptom fact by where it is, relative to the condition's own site."""
+    own: float = Field(3.0, gt=0, le=100)     # at the site (knee osteoarthritis: knee)
+    near: float = Field(2.0, gt=0, le=100)    # same coarse region (knee_front for a knee condition)
+    far: float = Field(1.0, gt=0, le=100)     # elsewhere (the hip, for knee osteoarthritis: referred or radiating pain)
+
+
+class GenerateParams(_Section):
+    facts_dir: str = "data/facts"
+    out: str = "data/vignettes/vignettes.parquet"
+    n: int = Field(30000, ge=1, le=1_000_000_000)
+    seed: int = Field(20261122, ge=0)
+    batch_size: int = Field(20000, ge=100, le=1_000_000)
+    workers: int = Field(1, ge=0, le=256)
+    engine: Literal["local", "dask"] = "local"
+    dask: DaskParams = DaskParams()
+    styles: dict[str, float] = {"lay": 0.4, "clinical": 0.3, "third_person": 0.3}
+    difficulty: dict[str, float] = {"easy": 0.3, "medium": 0.45, "hard": 0.25}
+    name_rate: float = Field(0.05, ge=0, le=1)
+    filler_rate: float = Field(0.3, ge=0, le=1)
+    self_report_rate: float = Field(0.6, ge=0, le=1)
+    red_flag_rate: float = Field(0.08, ge=0, le=1)
+    negation_rate: dict[str, float] = {"easy": 0.2, "medium": 0.4, "hard": 0.6}
+    distractor_rate: dict[str, float] = {"easy": 0.05, "medium": 0.3, "hard": 0.6}
+    vague_region_rate: dict[str, float] = {"easy": 0.0, "medium": 0.2, "hard": 0.5}
+    splits: dict[str, float] = {"train": 0.8, "val": 0.1, "test": 0.1}
+    holdout_conditions: list[str] = []
+    min_confidence: float = Field(0.3, ge=0, le=1)
+    age: AgeParams = AgeParams()
+    female_share: float = Field(0.5, ge=0, le=1)
+    site_weights: SiteWeights = SiteWeights()
+
+    @field_validator("styles")
+    @classmethod
+    def _styles(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("lay", "clinical", "third_person"), exact=True)
+
+    @field_validator("difficulty")
+    @classmethod
+    def _difficulty(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("easy", "medium", "hard"), exact=True)
+
+    @field_validator("splits")
+    @classmethod
+    def _splits(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("train", "val", "test"), exact=True)
+
+    @field_validator("negation_rate", "distractor_rate", "vague_region_rate")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("easy", "medium", "hard"), exact=False)
+
+
+class AuditParams(_Section):
+    """Stage audit_vignettes: pandera + GX on the vignettes table, and the dataset report."""
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    facts_dir: str = "data/facts"
+    reports: str = "reports/vignettes"
+    # AUDIT-FIELDS (helper: add fields for the audit stage here)
+    gx_sample_rows: int = Field(200_000, ge=1000)          # GX runs on this many rows (+ rows flagged by full checks)
+    text_sample_rows: int = Field(20_000, ge=100)          # distinct-n and vocabulary
+    near_dup_sample_rows: int = Field(20_000, ge=100)      # MinHash near-duplicate search
+    near_dup_jaccard: float = Field(0.8, gt=0, le=1)       # word 3-gram Jaccard at or above this = near duplicate
+    minhash_bands: int = Field(20, ge=1, le=128)           # LSH: bands x rows = MinHash permutations
+    minhash_rows: int = Field(6, ge=1, le=32)
+    min_category_share: float = Field(0.10, ge=0, le=1)    # each category's share of all rows (GX)
+    max_category_share: float = Field(0.25, ge=0, le=1)
+    min_split_category_share: float = Field(0.08, ge=0, le=1)  # each category's share within each split (GX)
+    max_split_category_share: float = Field(0.30, ge=0, le=1)
+    min_text_chars: int = Field(15, ge=1)                  # text length bounds in characters (GX)
+    max_text_chars: int = Field(1500, ge=1)
+    min_unique_text_share: float = Field(0.98, ge=0, le=1)  # `mostly` of the text-uniqueness expectation
+
+
+class TrainParams(_Section):
+    """Stage train: vignettes (split == train) -> data/models/model.skops."""
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    model: str = "data/models/model.skops"
+    seed: int = Field(20261122, ge=0)
+    # TRAIN-FIELDS (helper: add fields for the train stage here)
+    word_ngram_max: int = Field(2, ge=1, le=4)            # word n-grams 1..N (TF-IDF, sublinear tf)
+    word_min_df: int = Field(2, ge=1)                     # drop word n-grams seen in fewer training texts
+    char_ngram_min: int = Field(2, ge=1, le=8)            # char_wb n-grams min..max (within word boundaries)
+    char_ngram_max: int = Field(5, ge=0, le=8)            # 0 = no character features
+    char_min_df: int = Field(2, ge=1)
+    C: float = Field(2.0, gt=0, le=1e6)                   # inverse L2 strength of the logistic regression
+    max_iter: int = Field(3000, ge=10, le=100_000)
+    class_weight: Literal["balanced"] | None = None
+    concepts: bool = True                                 # vocabulary concept tokens (pipeline/features.py)
+
+    @field_validator("char_ngram_max")
+    @classmethod
+    def _char_range(cls, v: int, info: Any) -> int:
+        lo = info.data.get("char_ngram_min", 1)
+        if v and v < lo:
+            raise ValueError(f"must be 0 (no character features) or >= char_ngram_min ({lo})")
+        return v
+
+
+class EvaluateParams(_Section):
+    """Stage evaluate: the model on val/test vignettes and the hand-written cases."""
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    model: str = "data/models/model.skops"
+    handwritten: str = "data/handwritten/cases.jsonl"
+    handwritten_dev: str | None = "data/handwritten_dev/cases.jsonl"  # development set for tuning decisions
+    reports: str = "reports/model"
+    # EVALUATE-FIELDS (helper: add fields for the evaluate stage here)
+    splits: list[Literal["train", "val", "test"]] = Field(["val", "test"], min_length=1)  # vignette splits scored
+    top_confusions: int = Field(10, ge=0, le=100)         # most frequent (true -> predicted) pairs in report.md
+    learning_curve_sizes: list[int] = Field([500, 2000, 8000, 30000], max_length=8)  # training rows per point
+
+
+_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+
+
+class PublishParams(_Section):
+    """Stage publish: tables, vignettes by split, manifest, SHA256SUMS and dataset card -> data/published."""
+    version: str = "0.1.0"                       # dataset version (X.Y.Z); a release is tagged dataset-vX.Y.Z
+    name: str = "symcause"
+    license: str = "other"                       # Hugging Face licence id written to the card's front matter
+    schema_version: str = "1.0.0"                # must equal schema_version in schemas/tables.yaml
+    out: str = "data/published"
+    facts_dir: str = "data/facts"
+    vignettes: str = "data/vignettes/vignettes.parquet"
+    reports: str = "reports"                     # extraction.json, vignettes/report.json + plots, model/metrics.json
+    sources_manifest: str = "data/sources/MANIFEST.csv"
+    row_group_rows: int = Field(100_000, ge=1000, le=10_000_000)  # rows per row group of the split files
+
+    @field_validator("version", "schema_version")
+    @classmethod
+    def _semver(cls, v: str) -> str:
+        if not _SEMVER.fullmatch(v):
+            raise ValueError("expected a version X.Y.Z (for example 0.1.0)")
+        return v
+
+    @field_validator("name", "license")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", v):
+            raise ValueError("expected lower-case letters, digits, '.', '_' or '-'")
+        return v
+
+
+class BenchParams(_Section):
+    corpus_mb: float = Field(1.0, gt=0, le=100)
+    repeats: int = Field(3, ge=1, le=20)
+    vignettes: int = Field(1_000_000, ge=1000, le=100_000_000)
+    workers: int = Field(0, ge=0, le=256)
+    train_vignettes: int = Field(100_000, ge=0, le=10_000_000)   # training-time benchmark size (0 = skip)
+    repro: bool = True             # time `dvc repro` from scratch and a no-op `dvc repro` in a temporary copy
+
+
+class Params(BaseModel):
+    """All of params.yaml: one section per stage (plus `bench`); an unknown section is an error."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    extract: ExtractParams = ExtractParams()
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    evaluate_extraction: EvaluateExtractionParams = EvaluateExtractionParams()
+    generate: GenerateParams = GenerateParams()
+    audit_vignettes: AuditParams = AuditParams()
+    train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
+    publish: PublishParams = PublishParams()
+    bench: BenchParams = BenchParams()
+
+
+def load_params(path: str | Path | None = None) -> Params:
+    """Read and validate params; a bad value raises BadInputError naming the key."""
+    p = Path(path) if path else find_project_root() / "params.yaml"
+    try:
+        raw: Any = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{p}: params file not found") from exc
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{p}: not valid YAML ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise BadInputError(f"{p}: expected a mapping of stage sections")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            *parent, name = (str(x) for x in err["loc"])
+            model: Any = Params
+            for part in parent:
+                field = next(f for n, f in model.model_fields.items() if (f.alias or n) == part)
+                model = field.annotation
+            known = sorted((f.alias or n) for n, f in model.model_fields.items())
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            where = "section" if not parent else "key"
+            raise BadInputError(f"{p}: {key}: unknown {where} ({hint}known: {', '.join(known)})") from exc
+        raise BadInputError(f"{p}: {key}: {err['msg']} (got {err.get('input')!r})") from exc

@@ -1,0 +1,249 @@
+"""Vocabularies from `schemas/` (the one source of truth) and a fast phrase matcher.
+
+Every synonym list the code uses is read here; nothing is copied into code. Phrase matching
+uses an Aho-Corasick automaton (pyahocorasick) over the lower-cased text with whole-word
+boundaries and leftmost-longest selection, which runs at several MB/s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import BadInputError
+from symcause.core.paths import schemas_dir
+
+
+class _VocabLoader(yaml.SafeLoader):
+    """SafeLoader where only true/false are booleans (YAML 1.2): "no", "on", "off" stay words."""
+
+
+_VocabLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_VocabLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_VocabLoader)
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{path}: vocabulary file is missing") from exc
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{path}: not valid YAML ({exc})") from exc
+
+
+def norm_phrase(text: str) -> str:
+    """Lower-case, unify apostrophes and collapse whitespace: the key form of a phrase."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def phrase_variants(phrase: str) -> set[str]:
+    """A phrase and its hyphen/space and possessive spelling variants."""
+    base = norm_phrase(phrase)
+    out = {base}
+    if "-" in base:
+        out.add(base.replace("-", " "))
+    if "'s" in base:
+        out.add(base.replace("'s", "s"))
+        out.add(base.replace("'s", ""))
+    return {v for v in (re.sub(r"\s+", " ", x).strip() for x in out) if v}
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    kind: str
+    value: str
+    surface: str
+
+
+class PhraseMatcher:
+    """Whole-word, case-insensitive, leftmost-longest multi-phrase matcher.
+
+    Each phrase maps to one or more (kind, value) labels. `find` returns non-overlapping
+    matches per kind group, so a symptom match and a region match may overlap each other
+    but two region matches may not.
+    """
+
+    def __init__(self) -> None:
+        self._automaton = ahocorasick.Automaton()
+        self._labels: dict[str, list[tuple[str, str]]] = {}
+        self._built = False
+
+    def add(self, phrase: str, kind: str, value: str) -> None:
+        for variant in phrase_variants(phrase):
+            labels = self._labels.setdefault(variant, [])
+            if (kind, value) not in labels:
+                labels.append((kind, value))
+
+    def build(self) -> PhraseMatcher:
+        for key, labels in self._labels.items():
+            self._automaton.add_word(key, (len(key), tuple(labels)))
+        if self._labels:
+            self._automaton.make_automaton()
+        self._built = True
+        return self
+
+    def find(self, lowered: str, original: str | None = None, groups: dict[str, str] | None = None) -> list[Match]:
+        """Matches in `lowered` (already lower-cased, same length as `original`).
+
+        `groups` maps kind -> overlap group; kinds in the same group compete for text
+        (longest wins), kinds in different groups may overlap. Default: each kind its own group.
+        """
+        if not self._labels:
+            return []
+        original = original if original is not None else lowered
+        n = len(lowered)
+        by_group: dict[str, list[tuple[int, int, str, str]]] = {}
+        for end_idx, (length, labels) in self._automaton.iter(lowered):
+            start = end_idx - length + 1
+            end = end_idx + 1
+            before = lowered[start - 1] if start > 0 else " "
+            if before.isalnum() or (before == "'" and start > 1 and lowered[start - 2].isalnum()):
+                continue
+            if end < n and lowered[end].isalnum():
+                continue
+            for kind, value in labels:
+                group = groups.get(kind, kind) if groups else kind
+                by_group.setdefault(group, []).append((start, end, kind, value))
+        out: list[Match] = []
+        for cands in by_group.values():
+            cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+            last_end = -1
+            last_span: tuple[int, int] | None = None
+            for start, end, kind, value in cands:
+                if (start, end) == last_span:
+                    out.append(Match(start, end, kind, value, original[start:end]))
+                    continue
+                if start < last_end:
+                    continue
+                out.append(Match(start, end, kind, value, original[start:end]))
+                last_end = end
+                last_span = (start, end)
+        out.sort(key=lambda m: (m.start, -(m.end - m.start), m.kind, m.value))
+        return out
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    id: str
+    name: str
+    category: str
+    icd10: str | None
+    synonyms: tuple[str, ...]
+    region: str | None
+    age_mean: float | None = None
+    age_sd: float | None = None
+    female_share: float | None = None
+
+
+@dataclass
+class Vocab:
+    regions: dict[str, dict[str, Any]]
+    region_coarse: dict[str, str]
+    symptoms: dict[str, dict[str, Any]]
+    qualities: dict[str, dict[str, Any]]
+    factor_groups: dict[str, dict[str, list[str]]]
+    context: dict[str, Any]
+    morphology: dict[str, Any]
+    categories: dict[str, dict[str, Any]]
+    lexicon: dict[str, LexiconEntry]
+    lexicon_index: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def factor_values(self) -> set[str]:
+        return {v for group in self.factor_groups.values() for v in group}
+
+
+def _check_keys(path: Path, data: Any, key: str) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise BadInputError(f"{path}: expected a top-level key '{key}'")
+    return data[key]
+
+
+def load_vocab(root: Path | None = None) -> Vocab:
+    base = schemas_dir(root)
+    vdir = base / "vocab"
+    regions = _check_keys(vdir / "regions.yaml", load_yaml(vdir / "regions.yaml"), "regions")
+    symptoms = _check_keys(vdir / "symptoms.yaml", load_yaml(vdir / "symptoms.yaml"), "symptoms")
+    qualities = _check_keys(vdir / "qualities.yaml", load_yaml(vdir / "qualities.yaml"), "qualities")
+    factors = load_yaml(vdir / "factors.yaml")
+    context = load_yaml(vdir / "context.yaml")
+    morphology = load_yaml(vdir / "morphology.yaml")
+    categories = _check_keys(vdir / "categories.yaml", load_yaml(vdir / "categories.yaml"), "categories")
+    if tuple(categories) != CATEGORIES:
+        raise BadInputError(f"{vdir / 'categories.yaml'}: categories must be exactly {list(CATEGORIES)}")
+    region_coarse = {}
+    for name, spec in regions.items():
+        coarse = spec.get("coarse")
+        if coarse not in regions and coarse != "leg":
+            raise BadInputError(f"{vdir / 'regions.yaml'}: region '{name}' has unknown coarse '{coarse}'")
+        region_coarse[name] = coarse
+    factor_groups = {
+        "activities": factors.get("activities", {}),
+        "risk_factors": factors.get("risk_factors", {}),
+        "red_flags": factors.get("red_flags", {}),
+    }
+    lex_path = base / "conditions.yaml"
+    lexicon: dict[str, LexiconEntry] = {}
+    index: dict[str, str] = {}
+    raw = _check_keys(lex_path, load_yaml(lex_path), "conditions") if lex_path.exists() else []
+    for i, item in enumerate(raw or []):
+        where = f"{lex_path}: conditions[{i}]"
+        try:
+            cid = str(item["id"])
+            cat = str(item["category"])
+        except (KeyError, TypeError) as exc:
+            raise BadInputError(f"{where}: missing key {exc}") from exc
+        if cat not in CATEGORIES:
+            raise BadInputError(f"{where} ({cid}): unknown category '{cat}'")
+        region = item.get("region")
+        if region is not None and region not in regions:
+            raise BadInputError(f"{where} ({cid}): unknown region '{region}'")
+        age = item.get("age") or [None, None]
+        entry = LexiconEntry(
+            id=cid,
+            name=str(item.get("name", cid)),
+            category=cat,
+            icd10=item.get("icd10"),
+            synonyms=tuple(str(s) for s in item.get("synonyms") or ()),
+            region=region,
+            age_mean=age[0],
+            age_sd=age[1] if len(age) > 1 else None,
+            female_share=item.get("female_share"),
+        )
+        lexicon[cid] = entry
+        for phrase in (entry.name, *entry.synonyms):
+            for variant in phrase_variants(phrase):
+                index.setdefault(variant, cid)
+    return Vocab(
+        regions=regions,
+        region_coarse=region_coarse,
+        symptoms=symptoms,
+        qualities=qualities,
+        factor_groups=factor_groups,
+        context=context,
+        morphology=morphology,
+        categories=categories,
+        lexicon=lexicon,
+        lexicon_index=index,
+    )
+
+
+@lru_cache(maxsize=4)
+def cached_vocab(root: str | None = None) -> Vocab:
+    return load_vocab(Path(root) if root else None)

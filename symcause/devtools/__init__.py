@@ -1,0 +1,1 @@
+"""Developer tools (a face, like the CLI): `make bench` and `make report`."""

@@ -1,0 +1,1 @@
+"""Extraction: articles (.txt, .md, .html) -> sources, conditions, facts and factors tables."""

@@ -1,0 +1,1030 @@
+"""Vignette composition: fact tables -> profiles -> batches of synthetic vignettes (pure; no I/O).
+
+Every statement in a vignette comes from a fact of its condition (listed in `fact_ids`), except declared
+distractors and generic negatives (`distractors`, `negated_findings`). A condition is drawn balanced over the
+six categories, then some of its symptom-region facts, pain qualities, factors, demographics and optionally a
+red flag, and the case is written in one of three voices with lay or clinical wording from `schemas/vocab/`.
+
+A batch is composed in two passes. `Composer.plan` makes every draw that decides what the rows say (condition,
+voice, difficulty, facts, factors, negations, demographics, distractors ...) with numpy, for the whole batch at
+once. `Composer.render` then writes each row's words from precomputed tables with a row of pre-drawn uniforms,
+and the text is tidied with Arrow string kernels. A batch depends only on (seed, batch number), so the output is
+the same for any scheduling, any number of workers and either engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from symcause.core.contract import CATEGORIES, DIFFICULTIES, SPLITS, STYLES
+from symcause.core.errors import BadInputError
+from symcause.core.paths import schemas_dir
+from symcause.core.vocab import Vocab, load_yaml
+
+# ---------------------------------------------------------------------------------------------
+# settings and profiles
+
+
+@dataclass(frozen=True)
+class GenSettings:
+    styles: dict[str, float]
+    difficulty: dict[str, float]
+    name_rate: float = 0.05
+    red_flag_rate: float = 0.08
+    negation_rate: dict[str, float] = field(default_factory=lambda: {"easy": 0.2, "medium": 0.4, "hard": 0.6})
+    distractor_rate: dict[str, float] = field(default_factory=lambda: {"easy": 0.05, "medium": 0.3, "hard": 0.6})
+    vague_region_rate: dict[str, float] = field(default_factory=lambda: {"easy": 0.0, "medium": 0.2, "hard": 0.5})
+    splits: dict[str, float] = field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+    holdout_conditions: tuple[str, ...] = ()
+    min_confidence: float = 0.3
+    age_mean: float = 48.0
+    age_sd: float = 17.0
+    age_min: int = 18
+    age_max: int = 90
+    female_share: float = 0.5
+    filler_rate: float = 0.3
+    self_report_rate: float = 0.6
+    site_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)  # fact at the condition's site, same coarse region, elsewhere
+
+
+@dataclass
+class Profile:
+    condition_id: str
+    name: str
+    category: str
+    facts: list[tuple[str, str, str, str | None]]          # (fact_id, symptom, region, quality)
+    weights: list[float]                                     # how strongly each fact speaks for the condition
+    negated: list[tuple[str, str, str]]                      # (fact_id, symptom, region)
+    aggravating: list[tuple[str, str]]                       # (fact_id, factor)
+    relieving: list[tuple[str, str]]
+    risk: list[tuple[str, str]]
+    self_risk: list[tuple[str, str]]                         # risk factors that name the condition ("flat feet")
+    red_flags: list[tuple[str, str]]
+    age_mean: float
+    age_sd: float
+    female_share: float
+    pain_facts: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    generic_negatives: tuple[str, ...] = ()
+
+
+_GENERIC_NEGATIVES = ("numbness", "tingling", "weakness", "swelling", "locking", "clicking", "instability", "stiffness")
+
+
+def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame, vocab: Vocab,
+                   s: GenSettings) -> list[Profile]:
+    """One profile per condition that has at least one usable positive fact (sorted by id)."""
+    facts = facts[facts.confidence >= s.min_confidence]
+    factors = factors[(factors.confidence >= s.min_confidence) & ~factors.negated]
+    pos = facts[~facts.negated].sort_values("fact_id")
+    neg = facts[facts.negated].sort_values("fact_id")
+    fac = factors.sort_values("fact_id")
+    by_pos = {k: g for k, g in pos.groupby("condition_id", sort=True)}
+    by_neg = {k: g for k, g in neg.groupby("condition_id", sort=True)}
+    by_fac = {k: g for k, g in fac.groupby("condition_id", sort=True)}
+    out = []
+    for r in conditions.sort_values("condition_id").itertuples():
+        p = by_pos.get(r.condition_id)
+        if p is None or p.empty:
+            continue
+        seen: dict[tuple[str, str, Any], str] = {}
+        support: dict[tuple[str, str, Any], list[float]] = {}
+        for f in p.itertuples():
+            q = f.quality if isinstance(f.quality, str) else None
+            seen.setdefault((f.symptom, f.region, q), f.fact_id)
+            support.setdefault((f.symptom, f.region, q), []).append(float(f.confidence))
+        home = r.region if isinstance(getattr(r, "region", None), str) else None
+        ordered = sorted(seen.items(), key=lambda x: x[1])
+        g = by_fac.get(r.condition_id, fac.iloc[0:0])
+        lex = vocab.lexicon.get(r.condition_id)
+
+        def kind(k: str, g: pd.DataFrame = g, scopes: tuple[str, ...] = ("sentence", "condition")
+                 ) -> list[tuple[str, str]]:
+            sel = g[g.kind == k]
+            firsts: dict[str, str] = {}
+            for fid, fv, scope in zip(sel.fact_id, sel.factor, sel.scope):
+                if k != "red_flag" and scope not in scopes:
+                    continue
+                firsts.setdefault(fv, fid)
+            return [(fid, fv) for fv, fid in sorted(firsts.items())]
+
+        nrows = by_neg.get(r.condition_id)
+        negs: dict[tuple[str, str], str] = {}
+        if nrows is not None:
+            for f in nrows.itertuples():
+                negs.setdefault((f.symptom, f.region), f.fact_id)
+        out.append(Profile(
+            condition_id=r.condition_id, name=r.name, category=r.category,
+            facts=[(fid, sym, reg, q) for (sym, reg, q), fid in ordered],
+            weights=[fact_weight(support[key], key[1], home, vocab.region_coarse, s.site_weights) for key, _ in ordered],
+            negated=[(fid, sym, reg) for (sym, reg), fid in sorted(negs.items(), key=lambda x: x[1])],
+            aggravating=kind("aggravating"), relieving=kind("relieving"), risk=kind("risk_factor"),
+            self_risk=kind("risk_factor", scopes=("condition",)),
+            red_flags=kind("red_flag"),
+            age_mean=float(lex.age_mean) if lex and lex.age_mean else s.age_mean,
+            age_sd=float(lex.age_sd) if lex and lex.age_sd else s.age_sd,
+            female_share=float(lex.female_share) if lex and lex.female_share is not None else s.female_share,
+        ))
+    return out
+
+
+def fact_weight(confidences: list[float], region: str, home: str | None, coarse: dict[str, str],
+                site_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)) -> float:
+    """Sampling weight of a symptom-region fact: its best confidence, more when several sentences
+    state it, times site_weights[0] when it is at the condition's own site, [1] in the same coarse
+    region, [2] elsewhere (an article about radiating pain mentions far-away regions often; a patient
+    mentions the site first)."""
+    w = max(confidences) * (1.0 + 0.25 * min(len(confidences) - 1, 4))
+    if home:
+        if region == home:
+            w *= site_weights[0]
+        elif coarse.get(region, region) == coarse.get(home, home):
+            w *= site_weights[1]
+        else:
+            w *= site_weights[2]
+    return round(w, 6)
+
+
+
+@dataclass
+class Wording:
+    region_lay: dict[str, list[str]]
+    region_clin: dict[str, list[str]]
+    region_coarse: dict[str, str]
+    symptom_np: dict[str, list[str]]
+    symptom_clause: dict[str, list[str]]
+    symptom_clin: dict[str, list[str]]
+    neg_lay: dict[str, list[str]]
+    neg_clin: dict[str, list[str]]
+    quality_lay: dict[str, list[str]]
+    quality_clin: dict[str, list[str]]
+    factor_lay: dict[str, list[str]]
+    factor_clin: dict[str, list[str]]
+    risk_lay: dict[str, list[str]]
+    risk_clin: dict[str, list[str]]
+    red_lay: dict[str, list[str]]
+    red_clin: dict[str, list[str]]
+    durations_lay: list[str]
+    durations_clin: list[str]
+    distractors_lay: list[str]
+    distractors_clin: list[str]
+    t: dict[str, dict[str, list[str]]]  # voice -> slot -> sentence templates (schemas/vocab/templates.yaml)
+
+
+def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
+    vocab_dir = schemas_dir(root) / "vocab"
+    ph = load_yaml(vocab_dir / "phrases.yaml")
+    templates = load_yaml(vocab_dir / "templates.yaml")
+    _check_strings(ph, str(vocab_dir / "phrases.yaml"))
+    _check_strings(templates, str(vocab_dir / "templates.yaml"))
+    for voice, slots in _REQUIRED_SLOTS.items():
+        for slot in slots:
+            if not (templates.get(voice) or {}).get(slot):
+                raise BadInputError(f"{vocab_dir / 'templates.yaml'}: {voice}.{slot}: needs at least one template")
+
+    def split(section: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        items = ph.get(section) or {}
+        return ({k: list(v.get("lay") or []) for k, v in items.items()},
+                {k: list(v.get("clinical") or []) for k, v in items.items()})
+
+    fl, fc = split("factor_phrases")
+    rl, rc = split("risk_phrases")
+    redl, redc = split("red_flag_phrases")
+    regions = vocab.regions
+    return Wording(
+        region_lay={k: list(v.get("lay") or [k.replace("_", " ")]) for k, v in regions.items()},
+        region_clin={k: list(v.get("clinical") or [k.replace("_", " ")]) for k, v in regions.items()},
+        region_coarse=dict(vocab.region_coarse),
+        symptom_np={k: list(v) for k, v in (ph.get("symptom_np") or {}).items()},
+        symptom_clause={k: list(v) for k, v in (ph.get("symptom_clause") or {}).items()},
+        symptom_clin={k: list(v) for k, v in (ph.get("symptom_clinical") or {}).items()},
+        neg_lay={k: list(v) for k, v in (ph.get("negation_words") or {}).get("lay", {}).items()},
+        neg_clin={k: list(v) for k, v in (ph.get("negation_words") or {}).get("clinical", {}).items()},
+        quality_lay={k: list(v.get("lay") or [k]) for k, v in vocab.qualities.items()},
+        quality_clin={k: list(v.get("clinical") or [k]) for k, v in vocab.qualities.items()},
+        factor_lay=fl, factor_clin=fc, risk_lay=rl, risk_clin=rc, red_lay=redl, red_clin=redc,
+        durations_lay=list(ph["durations"]["lay"]), durations_clin=list(ph["durations"]["clinical"]),
+        distractors_lay=list(ph["distractors"]["lay"]), distractors_clin=list(ph["distractors"]["clinical"]),
+        t={voice: {slot: [str(x) for x in items] for slot, items in slots.items()} for voice, slots in templates.items()},
+    )
+
+
+def _check_strings(node: Any, where: str) -> None:
+    """Every leaf of a wording file must be a string ("?DVT" unquoted in a YAML list is a mapping)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _check_strings(v, f"{where}: {k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            if not isinstance(v, str):
+                raise BadInputError(f"{where}[{i}]: expected a string, got {v!r} (quote it)")
+    elif not isinstance(node, str):
+        raise BadInputError(f"{where}: expected text, got {node!r}")
+
+
+_REQUIRED_SLOTS = {
+    "lay": ("open", "open_clause", "more", "more_clause", "spread", "worse", "better", "neg", "neg_region", "demo",
+            "name", "fillers"),
+    "third_person": ("open", "open_clause", "more", "more_clause", "spread", "worse", "better", "neg", "name", "risk",
+                     "red", "fillers"),
+    "clinical": ("open", "more", "spread", "worse", "better", "neg", "name", "risk", "red", "fillers"),
+}
+
+# proximal -> distal order of regions, so that "travels from {a} down to {b}" reads the right way
+_LEVEL = {"lower_back": 0, "buttock": 1, "groin": 2, "hip": 2, "hip_outer": 2, "thigh": 3, "thigh_front": 3,
+          "thigh_back": 3, "thigh_outer": 3, "thigh_inner": 3, "knee": 4, "knee_front": 4, "knee_back": 4,
+          "knee_outer": 4, "knee_inner": 4, "leg": 4, "lower_leg": 5, "shin": 5, "calf": 5, "lower_leg_outer": 5,
+          "ankle": 6, "foot": 7, "toes": 8}
+
+
+_FIRST_TO_THIRD = ((" I'm ", " {pro} is "), (" I've ", " {pro} has "), (" I ", " {pro} "), (" my ", " {pos} "),
+                   (" me ", " {obj} "))
+
+
+_I_VERB = re.compile(r"\bI (always |often |usually |just )?(have|do|don't|wear|sit|get|go|feel|work|walk|run|favour|need|"
+                     r"notice|keep|can|can't|am|was|had|started|went|doubled|hurt|got|put|use|try)\b")
+_VERB_3RD = {"have": "has", "do": "does", "don't": "doesn't", "am": "is", "go": "goes", "try": "tries"}
+
+
+@lru_cache(maxsize=65536)
+def _third(text: str, pro: str, pos: str, obj: str) -> str:
+    """First person -> third person ("I have flat feet" -> "she has flat feet")."""
+    t = _I_VERB.sub(lambda m: f"{pro} {m.group(1) or ''}" + _VERB_3RD.get(m.group(2), m.group(2) if m.group(2) in (
+        "can", "can't", "was", "had", "started", "went", "doubled", "hurt", "got", "put") else m.group(2) + "s"), text)
+    t = f" {t} "
+    for a, b in _FIRST_TO_THIRD:
+        t = t.replace(a, b.format(pro=pro, pos=pos, obj=obj))
+    return t.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# one vignette
+
+
+_FACTS_BY_DIFFICULTY = {"easy": (3, 4), "medium": (2, 3), "hard": (1, 2)}   # symptom facts per vignette
+_FACTORS_BY_DIFFICULTY = {"easy": 3, "medium": 2, "hard": 1}               # aggravating factors at most
+
+
+def content_signature(category: str, facts: list[str], factors: list[str], negs: list[str]) -> str:
+    """What a vignette says, independent of wording and demographics: the reference definition of "the same
+    content" (the tests check that rows with the same signature, voice and sex share a split; `Composer.render`
+    hashes the same content column-wise, from fact codes). The voice and sex are part of it: the same facts told
+    by a clinician and by a patient are not near-duplicates, and conditions with a single fact would otherwise
+    land in one split."""
+    return category + "|" + ",".join(sorted(facts)) + "|" + ",".join(sorted(factors)) + "|" + ",".join(sorted(negs))
+
+
+
+
+def spread_pair(pain_regions: list[str]) -> tuple[str, str] | None:
+    """(proximal, distal) for a "radiates from a to b" sentence, from the first two pain regions;
+    None when they are at the same level or one is the whole leg."""
+    if len(pain_regions) < 2:
+        return None
+    a, b = sorted(pain_regions[:2], key=lambda x: _LEVEL.get(x, 4))
+    if _LEVEL.get(a, 4) < _LEVEL.get(b, 4) and "leg" not in (a, b):
+        return a, b
+    return None
+
+
+_RELATIVES = {  # (female, age band) -> who might write on their behalf
+    (True, 0): ("daughter", "sister", "partner", "girlfriend", "flatmate"),
+    (True, 1): ("wife", "sister", "partner", "mum", "friend"),
+    (True, 2): ("mum", "mother", "gran", "aunt", "mother-in-law"),
+    (False, 0): ("son", "brother", "partner", "boyfriend", "flatmate"),
+    (False, 1): ("husband", "brother", "partner", "dad", "friend"),
+    (False, 2): ("dad", "father", "grandad", "uncle", "father-in-law"),
+}
+
+
+_ARTICLE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU]|(?:8|11|18|8\d)\b|(?:8|11|18|8\d)-)")
+_SENT_START = re.compile(r"(^|[.!?] +)([a-z])")
+
+
+_SPACES = re.compile(r" {2,}")
+
+
+def _an(m: re.Match[str]) -> str:
+    return m.group(1) + "n "
+
+
+def _upper(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2).upper()
+
+
+def tidy(text: str) -> str:
+    """a -> an before vowels, capitalised sentence starts, single spaces."""
+    text = _ARTICLE.sub(_an, text)
+    text = _SENT_START.sub(_upper, text)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# a batch of vignettes: numpy draws the plan of every row, a lean loop writes the words
+
+ARROW_SCHEMA = pa.schema([
+    ("vignette_id", pa.string()), ("text", pa.string()), ("category", pa.string()), ("condition_id", pa.string()),
+    ("age", pa.int64()), ("sex", pa.string()), ("symptoms", pa.list_(pa.string())),
+    ("regions", pa.list_(pa.string())), ("factors", pa.list_(pa.string())), ("red_flag", pa.bool_()),
+    ("style", pa.string()), ("difficulty", pa.string()), ("fact_ids", pa.list_(pa.string())),
+    ("split", pa.string()), ("seed", pa.int64()), ("negated_findings", pa.list_(pa.string())),
+    ("distractors", pa.list_(pa.string())), ("names_condition", pa.bool_()),
+])
+
+_KMAX = max(hi for _, hi in _FACTS_BY_DIFFICULTY.values())        # symptom facts per vignette at most
+_AMAX = max(_FACTORS_BY_DIFFICULTY.values())                       # aggravating factors at most
+_CLIN_SIDES = ("L ", "R ", "", "", "Lt ", "Rt ", "left ", "right ")
+_ARTICLE_RE2 = r"\b([Aa]) ([aeiouAEIOU]|8|11\b|18\b)"               # _ARTICLE for Arrow's RE2 (no look-ahead)
+_LOWER_START_RE2 = r"(^|[.!?] +)[a-z]"
+
+
+def batch_rng(seed: int, batch: int) -> np.random.Generator:
+    """The generator of one batch: PCG64 keyed by (seed, batch) only, so batches can run anywhere, in any order."""
+    key = hashlib.blake2b(f"symcause:{seed}:{batch}".encode(), digest_size=16).digest()
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(np.frombuffer(key, dtype=np.uint32)))))
+
+
+def vignette_ids(seed: int, start: int, size: int) -> list[str]:
+    """'v' + 16 hex digits: splitmix64 of the row number, keyed by the seed. The map is a bijection of the row
+    number, so ids never collide within a seed."""
+    key = np.uint64(int.from_bytes(hashlib.blake2b(f"symcause-ids:{seed}".encode(), digest_size=8).digest(), "big"))
+    with np.errstate(over="ignore"):
+        x = _mix(key + np.arange(start, start + size, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    h = x.astype(">u8").tobytes().hex()
+    return ["v" + h[i:i + 16] for i in range(0, len(h), 16)]
+
+
+def _choice(u: np.ndarray, weights: list[float]) -> np.ndarray:
+    """Index i with probability weights[i] / sum(weights), one per uniform in u."""
+    cum = np.cumsum(weights)
+    return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(weights) - 1)
+
+
+def _below(u: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """floor(u * n): a uniform index below n (0 where n is 0)."""
+    return np.minimum((u * n).astype(np.intp), np.maximum(n - 1, 0))
+
+
+def _cap(x: str) -> str:
+    return x[:1].upper() + x[1:]
+
+
+def _at(table: np.ndarray, p: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """table[p, idx] with idx clipped to the table (rows where idx does not apply are masked by the caller)."""
+    return table[p, np.clip(idx, 0, table.shape[1] - 1)]
+
+
+def _pad(rows: list[list[Any]], fill: Any, dtype: Any, width: int | None = None) -> np.ndarray:
+    width = max(width or 0, max((len(r) for r in rows), default=0), 1)
+    out = np.full((len(rows), width), fill, dtype=dtype)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
+class _Table:
+    """Groups of strings in one flat Arrow array: group g is values[off[g] : off[g] + n[g]] (never empty)."""
+
+    def __init__(self, groups: list[list[str]]) -> None:
+        self.flat = [x for g in groups for x in (g or [""])]
+        self.n = np.array([max(len(g), 1) for g in groups], dtype=np.int64)
+        self.off = np.concatenate([[0], np.cumsum(self.n)[:-1]]).astype(np.int64)
+        self.values = pa.array(self.flat, pa.string())
+
+    def pick(self, group: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One string of each row's group, uniformly (an index into the flat array)."""
+        return self.off[group] + _below(u, self.n[group])
+
+    def take(self, idx: np.ndarray) -> pa.Array:
+        return self.values.take(pa.array(idx, pa.int64()))
+
+
+class _Templates(_Table):
+    """Sentence templates in groups; `fill` formats a column of them from columns of slot values.
+
+    Each template is held as M positions (literal, slot) plus a closing literal, so a column of templates is
+    filled with a constant number of kernel calls, however many templates there are: per position one take of
+    the literal and one gather of the slot value from the slot columns."""
+
+    def __init__(self, groups: list[list[str]], slots: frozenset[str], where: str) -> None:
+        super().__init__(groups)
+        parsed = [[(lit, name) for lit, name, _, _ in _FORMATTER.parse(t)] for t in self.flat]
+        for t, pieces in zip(self.flat, parsed):
+            unknown = [name for _, name in pieces if name is not None and name not in slots]
+            if unknown:
+                raise BadInputError(f"{where}: template {t!r}: unknown slot {{{unknown[0]}}} "
+                                    f"(known: {', '.join(sorted(slots))})")
+        self.names = sorted({name for pieces in parsed for _, name in pieces if name is not None})
+        self.m = max((sum(name is not None for _, name in pieces) for pieces in parsed), default=0)
+        lits = np.full((len(parsed), self.m + 1), "", dtype=object)
+        self.slot = np.full((len(parsed), self.m), -1, dtype=np.int64)
+        for row, pieces in enumerate(parsed):
+            col = 0
+            for lit, name in pieces:
+                lits[row, col] += lit
+                if name is not None:
+                    self.slot[row, col] = self.names.index(name)
+                    col += 1
+        self.lits = [pa.array(lits[:, k], pa.string()) for k in range(self.m + 1)]
+
+    def fill(self, tid: np.ndarray, rows: np.ndarray, slots: dict[str, pa.Array]) -> pa.Array:
+        """Template tid[i] filled from row rows[i] of the full-batch slot columns. A capitalised one-letter slot
+        ({S}, {C}, {F}, {R}) not given is its lower-case slot with a capital first letter."""
+        n = len(rows)
+        tid_pa = pa.array(tid, pa.int64())
+        if not self.names:
+            return self.lits[0].take(tid_pa)
+        sources, upper = [], np.zeros(len(self.names), bool)
+        for i, name in enumerate(self.names):
+            if name in slots:
+                sources.append(slots[name])
+            elif len(name) == 1 and name.isupper() and name.lower() in slots:
+                sources.append(slots[name.lower()])
+                upper[i] = True
+            else:
+                raise KeyError(name)
+        size = len(sources[0])
+        stacked = pa.concat_arrays([*sources, pa.array([""], pa.string())])
+        args: list[Any] = []
+        for k in range(self.m):
+            args.append(self.lits[k].take(tid_pa))
+            si = self.slot[tid, k]
+            value = stacked.take(pa.array(np.where(si >= 0, si * size + rows, len(sources) * size), pa.int64()))
+            up = (si >= 0) & upper[np.maximum(si, 0)]
+            if up.any():
+                value = pc.if_else(up, _cap_col(value), value)
+            args.append(value)
+        args.append(self.lits[self.m].take(tid_pa))
+        return pc.binary_join_element_wise(*args, "") if n else pa.array([], pa.string())
+
+
+_FORMATTER = string.Formatter()
+_CTX_SLOTS = frozenset({"s", "S", "c", "C", "d", "a", "b", "f", "F", "r", "R", "n", "age", "sx", "sexn", "Pro", "pro",
+                        "pos", "Pos", "rel", "sexw", "sexa"})
+_PHRASE_SLOTS = frozenset({"quality", "qualityc", "R", "region"})
+_PERSONS = (("I", "my", "me"), ("he", "his", "him"), ("she", "her", "her"))   # first person, third he, third she
+
+
+def _cap_col(a: pa.Array) -> pa.Array:
+    """Upper-case first character (the rest unchanged)."""
+    return pc.binary_join_element_wise(pc.utf8_upper(pc.utf8_slice_codeunits(a, 0, 1)),
+                                       pc.utf8_slice_codeunits(a, 1), "")
+
+
+def _lists(size: int, parts: list[tuple[np.ndarray, pa.Array, Any]], cap: bool = False) -> pa.ListArray:
+    """Per-row lists from parts (rows, values of those rows, order key of those rows or one for all): row i lists
+    the values of every part that has it, in order of the key."""
+    allrows = np.concatenate([r for r, _, _ in parts])
+    keys = np.concatenate([k if isinstance(k, np.ndarray) else np.full(len(r), float(k)) for r, _, k in parts])
+    order = np.lexsort((keys, allrows))
+    flat = pa.concat_arrays([v for _, v, _ in parts]).take(pa.array(order))
+    if cap and len(flat):
+        flat = _cap_col(flat)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(allrows, minlength=size))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), flat)
+
+
+def _masked(mask: np.ndarray, values: pa.Array, key: Any) -> tuple[np.ndarray, pa.Array, Any]:
+    """A part for _lists from a full-batch column and a mask."""
+    rows = np.flatnonzero(mask)
+    return rows, values.take(pa.array(rows)), key
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (a bijection of uint64)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+class Composer:
+    """Writes batches of vignettes for a list of profiles; stateless apart from its inputs."""
+
+    def __init__(self, profiles: list[Profile], wording: Wording, settings: GenSettings) -> None:
+        if not profiles:
+            raise BadInputError("no condition has a usable symptom fact: nothing to generate from")
+        self.w = w = wording
+        self.s = s = settings
+        self.by_cat: dict[str, list[Profile]] = {c: [] for c in CATEGORIES}
+        for p in profiles:
+            p.aggravating = [a for a in p.aggravating if a[1] in w.factor_lay]
+            p.relieving = [a for a in p.relieving if a[1] in w.factor_lay]
+            p.risk = [a for a in p.risk if a[1] in w.risk_lay]
+            p.self_risk = [a for a in p.self_risk if a[1] in w.risk_lay]
+            p.red_flags = [a for a in p.red_flags if a[1] in w.red_lay]
+            p.pain_facts = [f for f in p.facts if f[1] == "pain"]
+            own = {f[1] for f in p.facts}
+            p.generic_negatives = tuple(x for x in _GENERIC_NEGATIVES if x not in own)
+            self.by_cat[p.category].append(p)
+        self.cats = tuple(c for c in CATEGORIES if self.by_cat[c])
+        self.profiles = profs = [p for c in self.cats for p in self.by_cat[c]]
+        sizes = np.array([len(self.by_cat[c]) for c in self.cats])
+        self._cat_size, self._cat_off = sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        self._codes()
+        self._profile_tables()
+        self._wording_tables()
+        # per-difficulty and per-style rates
+        self._lo = np.array([_FACTS_BY_DIFFICULTY[d][0] for d in DIFFICULTIES])
+        self._hi = np.array([_FACTS_BY_DIFFICULTY[d][1] for d in DIFFICULTIES])
+        self._nfac = np.array([_FACTORS_BY_DIFFICULTY[d] for d in DIFFICULTIES])
+        self._vague = np.array([s.vague_region_rate.get(d, 0.0) for d in DIFFICULTIES])
+        self._negr = np.array([s.negation_rate.get(d, 0.0) for d in DIFFICULTIES])
+        self._distr = np.array([s.distractor_rate.get(d, 0.0) for d in DIFFICULTIES])
+        self._style_w = [s.styles.get(k, 0.0) for k in STYLES]
+        self._diff_w = [s.difficulty.get(k, 0.0) for k in DIFFICULTIES]
+        self._npool = np.array([len(w.distractors_clin if st == "clinical" else w.distractors_lay) for st in STYLES])
+        self._held = np.array([p.condition_id in s.holdout_conditions for p in profs])
+        self._age_mean = np.array([p.age_mean for p in profs])
+        self._age_sd = np.array([p.age_sd for p in profs])
+        self._female = np.array([p.female_share for p in profs])
+
+    # -- integer codes for everything a row can mention
+
+    def _codes(self) -> None:
+        w, profs = self.w, self.profiles
+        syms = {f[1] for p in profs for f in p.facts} | {f[1] for p in profs for f in p.negated} | set(_GENERIC_NEGATIVES)
+        self.sym_names = sorted(syms)
+        regions = ({f[2] for p in profs for f in p.facts} | {f[2] for p in profs for f in p.negated} | set(w.region_lay)
+                   | set(w.region_clin) | set(w.region_coarse.values()) | {"leg"})
+        self.reg_names = sorted(regions)
+        self._sym_code = {k: i for i, k in enumerate(self.sym_names)}
+        self._reg_code = {k: i for i, k in enumerate(self.reg_names)}
+        self._coarse = np.array([self._reg_code[w.region_coarse.get(r, r)] for r in self.reg_names])
+        self._leg = self._reg_code["leg"]
+        self._level = np.array([_LEVEL.get(r, 4) for r in self.reg_names])
+        self._is_leg = np.array([r == "leg" for r in self.reg_names])
+        self.qual_names = sorted({f[3] for p in profs for f in p.facts if f[3]})
+        self._qual_code = {k: i for i, k in enumerate(self.qual_names)}
+        factors = {a[1] for p in profs for lst in (p.aggravating, p.relieving, p.risk, p.self_risk, p.red_flags)
+                   for a in lst}
+        self.factor_names = sorted(factors)
+        self._factor_code = {k: i for i, k in enumerate(self.factor_names)}
+        fids = sorted({f[0] for p in profs for f in p.facts} | {f[0] for p in profs for f in p.negated}
+                      | {a[0] for p in profs for lst in (p.aggravating, p.relieving, p.risk, p.self_risk, p.red_flags)
+                         for a in lst})
+        self._fid_code = {k: i for i, k in enumerate(fids)}
+
+    def _profile_tables(self) -> None:
+        """Per profile, padded: facts, negated facts and factors as codes, and their ids as flat string tables."""
+        profs = self.profiles
+        sc, rc, qc, fc, idc = self._sym_code, self._reg_code, self._qual_code, self._factor_code, self._fid_code
+        self._nf = np.array([len(p.facts) for p in profs])
+        self._w = _pad([p.weights for p in profs], 0.0, float)
+        self._pain = _pad([[f[1] == "pain" for f in p.facts] for p in profs], False, bool)
+        self._sym = _pad([[sc[f[1]] for f in p.facts] for p in profs], 0, np.int64)
+        self._reg = _pad([[rc[f[2]] for f in p.facts] for p in profs], 0, np.int64)
+        self._q = _pad([[qc[f[3]] if f[3] else -1 for f in p.facts] for p in profs], -1, np.int64)
+        self._symreg = self._sym * len(self.reg_names) + self._reg
+        self._pain_idx = _pad([[i for i, f in enumerate(p.facts) if f[1] == "pain"] for p in profs], 0, np.int64)
+        self._npain = np.array([len(p.pain_facts) for p in profs])
+        self._facts_t = _Table([[f[0] for f in p.facts] for p in profs])
+        self._fact_code = _pad([[idc[f[0]] for f in p.facts] for p in profs], 0, np.uint64)
+        self._sym_t = pa.array(self.sym_names, pa.string())
+        self._reg_t = pa.array(self.reg_names, pa.string())
+        # negated facts: (fact id, symptom, region)
+        self._nneg = np.array([len(p.negated) for p in profs])
+        self._neg_t = _Table([[f[0] for f in p.negated] for p in profs])
+        self._neg_label_t = _Table([[f"{f[1]}:{f[2]}" for f in p.negated] for p in profs])
+        self._neg_sym = _pad([[sc[f[1]] for f in p.negated] for p in profs], 0, np.int64)
+        self._neg_reg = _pad([[rc[f[2]] for f in p.negated] for p in profs], 0, np.int64)
+        self._neg_code = _pad([[idc[f[0]] for f in p.negated] for p in profs], 0, np.uint64)
+        self._ngen = np.array([len(p.generic_negatives) for p in profs])
+        self._gen_sym = _pad([[sc[x] for x in p.generic_negatives] for p in profs], 0, np.int64)
+        # factors: (fact id, factor) lists
+        self._fl: dict[str, tuple[np.ndarray, _Table, np.ndarray, np.ndarray]] = {}
+        for kind in ("aggravating", "relieving", "risk", "self_risk", "red_flags"):
+            lists = [getattr(p, kind) for p in profs]
+            self._fl[kind] = (np.array([len(x) for x in lists]), _Table([[a[0] for a in x] for x in lists]),
+                              _pad([[fc[a[1]] for a in x] for x in lists], -1, np.int64),
+                              _pad([[idc[a[0]] for a in x] for x in lists], 0, np.uint64))
+        self._nagg, self._nrel = self._fl["aggravating"][0], self._fl["relieving"][0]
+        self._nrisk, self._nself, self._nred = self._fl["risk"][0], self._fl["self_risk"][0], self._fl["red_flags"][0]
+        self._agg, self._rel = self._fl["aggravating"][2], self._fl["relieving"][2]
+        self._factor_t = pa.array(self.factor_names, pa.string())
+        self._names = pa.array([p.name if p.name.isupper() else p.name.lower() for p in profs], pa.string())
+
+    def _wording_tables(self) -> None:
+        """Every phrase and template as flat string tables with group offsets; third-person versions precomputed."""
+        w = self.w
+        R = len(self.reg_names)
+
+        def third(x: str, person: int) -> str:
+            return x if person == 0 else _third(x, *_PERSONS[person])
+
+        lay_rn = [_lay_region_names(r, w.region_lay.get(r) or [r.replace("_", " ")]) for r in self.reg_names]
+        clin_rn = [w.region_clin.get(r) or [r.replace("_", " ")] for r in self.reg_names]
+        # group kind * R + region; kind 0 clinical, 1 + person lay (first person, he, she)
+        self._rn = _Table(clin_rn + [[third(x, k) for x in g] for k in range(3) for g in lay_rn])
+        self._nreg = R
+        ql = [w.quality_lay.get(q) or [q] for q in self.qual_names]
+        qcl = [w.quality_clin.get(q) or [q] for q in self.qual_names]
+        self._qual = _Table(ql + qcl + [[""]])            # lay qualities, clinical qualities, none
+        self._q_sp = pa.array([x + " " if x else "" for x in self._qual.flat], pa.string())
+        self._q_par = pa.array([f" ({x})" if x else "" for x in self._qual.flat], pa.string())
+        sym_groups: list[list[str]] = []
+        self._has_clause = np.array([bool(w.symptom_clause.get(sym)) for sym in self.sym_names])
+        for sym in self.sym_names:
+            human = sym.replace("_", " ")
+            nps = w.symptom_np.get(sym) or [f"{human} in {{R}}"]
+            clauses = w.symptom_clause.get(sym) or nps
+            sym_groups.append(w.symptom_clin.get(sym) or [f"{human} {{region}}"])
+            sym_groups += [[third(t, k) for t in nps] for k in range(3)]
+            sym_groups += [[third(t, k) for t in clauses] for k in range(3)]
+        self._symt = _Templates(sym_groups, _PHRASE_SLOTS, "schemas/vocab/phrases.yaml: symptom phrases")
+
+        def by_factor(section_lay: dict[str, list[str]], section_clin: dict[str, list[str]],
+                      persons: bool) -> _Table:
+            lay = [section_lay.get(f) or [f.replace("_", " ")] for f in self.factor_names]
+            clin = [section_clin.get(f) or [f.replace("_", " ")] for f in self.factor_names]
+            if not persons:
+                return _Table(lay + clin)
+            return _Table([[third(x, k) for x in g] for k in range(3) for g in lay] + clin)
+
+        self._fac_ph = by_factor(w.factor_lay, w.factor_clin, False)     # lay, clinical
+        self._risk_ph = by_factor(w.risk_lay, w.risk_clin, True)         # first person, he, she, clinical
+        self._red_ph = by_factor(w.red_lay, w.red_clin, True)
+        self._negw = _Table([w.neg_lay.get(x) or [x.replace("_", " ")] for x in self.sym_names]
+                            + [w.neg_clin.get(x) or [x.replace("_", " ")] for x in self.sym_names])
+        self._distr_raw = (pa.array(w.distractors_lay or [""], pa.string()),
+                           pa.array(w.distractors_clin or [""], pa.string()))
+        self._distr_sent = _Table([[_cap(third(d, k)) + "." for d in w.distractors_lay] for k in range(3)]
+                                  + [[_cap(d) + "." for d in w.distractors_clin]])
+        self._relatives = _Table([list(_RELATIVES[(fem, band)]) for fem in (False, True) for band in range(3)])
+        self._durations = _Table([w.durations_lay, w.durations_clin])
+        self._sides = _Table([list(_CLIN_SIDES)])
+        # by sex (0 male, 1 female): Pro, pro, Pos, pos, sx; sexn by clinical * 2 + sex
+        self._pron = [pa.array(x, pa.string()) for x in (["He", "She"], ["he", "she"], ["His", "Her"], ["his", "her"],
+                                                           ["M", "F"])]
+        self._sexn = pa.array(["man", "woman", "male", "female"], pa.string())
+        L, C, T = w.t["lay"], w.t["clinical"], w.t["third_person"]
+        where = "schemas/vocab/templates.yaml"
+
+        def voices(slot: str, lay: list[str] | None = None) -> _Templates:  # groups by style code
+            return _Templates([lay if lay is not None else L[slot], C[slot], T[slot]], _CTX_SLOTS, where)
+
+        self._t_open = _Templates([L["open"], L["open_clause"], T["open"], T["open_clause"], C["open"]],
+                                  _CTX_SLOTS, where)
+        self._t_more = _Templates([L["more"], L["more_clause"], T["more"], T["more_clause"], C["more"]],
+                                  _CTX_SLOTS, where)
+        self._t_spread, self._t_worse, self._t_better = voices("spread"), voices("worse"), voices("better")
+        self._t_neg, self._t_name, self._t_fillers = voices("neg"), voices("name"), voices("fillers")
+        self._t_risk, self._t_red = voices("risk", ["{R}."]), voices("red", ["{R}."])
+        self._t_negreg = _Templates([[third(t, k) for t in L["neg_region"]] for k in range(3)], _CTX_SLOTS, where)
+        self._t_negreg_clin = _Templates([["pain below {r}", "radiation to {r}"]], _CTX_SLOTS, where)
+        self._t_demo = _Templates([L["demo"]], _CTX_SLOTS, where)
+
+    # -- the plan: every draw that decides what a vignette says, for a whole batch at once
+
+    def plan(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+        s, B = self.s, size
+        (u_cat, u_prof, u_style, u_diff, u_k, u_pain, u_painpick, u_vague, u_female, u_spread, u_agg, u_rel,
+         u_self, u_risk, u_riskpick, u_neg, u_negfact, u_negpick, u_red, u_redpick, u_name, u_distr,
+         u_distr2, u_d1, u_d2, u_filler, u_age) = rng.random((27, B))
+        ci = (u_cat * len(self.cats)).astype(np.intp)
+        p = self._cat_off[ci] + _below(u_prof, self._cat_size[ci])
+        style = _choice(u_style, self._style_w)
+        diff = _choice(u_diff, self._diff_w)
+        lo, hi = self._lo[diff], self._hi[diff]
+        k = np.minimum(self._nf[p], lo + (u_k * (hi - lo + 1)).astype(np.intp))
+        # symptom facts: k without replacement, weighted (Efraimidis-Spirakis keys u ** (1 / w))
+        w = self._w[p]
+        real = np.arange(w.shape[1])[None, :] < self._nf[p][:, None]
+        with np.errstate(divide="ignore"):
+            keys = np.where(w > 0, rng.random(w.shape) ** (1.0 / np.where(w > 0, w, 1.0)), 0.0)
+        keys = np.where(real, keys, -1.0)
+        kmax = min(_KMAX, w.shape[1])
+        chosen = np.argsort(-keys, axis=1, kind="stable")[:, :kmax]
+        chosen = np.where(np.arange(kmax)[None, :] < k[:, None], chosen, -1)
+        pp = p[:, None]
+        is_pain = self._pain[pp, np.maximum(chosen, 0)] & (chosen >= 0)
+        # most people with a painful condition mention the pain
+        swap = (self._npain[p] > 0) & ~is_pain.any(axis=1) & (u_pain < 0.7)
+        chosen[swap, 0] = self._pain_idx[p, _below(u_painpick, self._npain[p])][swap]
+        # pain first, then fact order; one statement per symptom-region pair
+        is_pain = self._pain[pp, np.maximum(chosen, 0)] & (chosen >= 0)
+        big = self._w.shape[1] + 1
+        chosen = np.take_along_axis(chosen, np.argsort(np.where(chosen >= 0, (~is_pain) * big + chosen, 4 * big),
+                                                       axis=1, kind="stable"), axis=1)
+        sr = np.where(chosen >= 0, self._symreg[pp, np.maximum(chosen, 0)], -1)
+        for j in range(1, kmax):
+            dup = (sr[:, j] >= 0) & (sr[:, :j] == sr[:, j:j + 1]).any(axis=1)
+            chosen[dup, j] = -1
+        chosen = np.take_along_axis(chosen, np.argsort(chosen < 0, axis=1, kind="stable"), axis=1)
+        if kmax < _KMAX:
+            chosen = np.hstack([chosen, np.full((B, _KMAX - kmax), -1)])
+        # "radiates from a down to b": the first two pain regions, at different levels
+        is_pain = self._pain[pp, np.maximum(chosen, 0)] & (chosen >= 0)
+        ra = self._reg[p, np.maximum(chosen[:, 0], 0)]
+        rb = self._reg[p, np.maximum(chosen[:, 1], 0)]
+        la, lb = self._level[ra], self._level[rb]
+        spread = (is_pain[:, 0] & is_pain[:, 1] & (la != lb) & ~self._is_leg[ra] & ~self._is_leg[rb]
+                  & (u_spread < 0.7))
+        ra, rb = np.where(la < lb, ra, rb), np.where(la < lb, rb, ra)
+        vague = u_vague < self._vague[diff]
+        female = u_female < self._female[p]
+        age = self._ages(rng, p, u_age)
+        # factors: up to n aggravating (random order), one relieving that is not also aggravating, one risk
+        n_agg = np.where((self._nagg[p] > 0) & (u_agg < 0.85), np.minimum(self._nfac[diff], self._nagg[p]), 0)
+        akeys = np.where(np.arange(self._agg.shape[1])[None, :] < self._nagg[p][:, None],
+                         rng.random((B, self._agg.shape[1])), -1.0)
+        amax = min(_AMAX, self._agg.shape[1])
+        agg = np.argsort(-akeys, axis=1, kind="stable")[:, :amax]
+        agg = np.where(np.arange(amax)[None, :] < n_agg[:, None], agg, -1)
+        if amax < _AMAX:
+            agg = np.hstack([agg, np.full((B, _AMAX - amax), -1)])
+        agg_codes = np.where(agg >= 0, self._agg[pp, np.maximum(agg, 0)], -3)
+        rel_codes = self._rel[p]
+        rel_ok = (rel_codes >= 0) & ~(rel_codes[:, :, None] == agg_codes[:, None, :]).any(axis=2)
+        rkeys = np.where(rel_ok, rng.random(rel_codes.shape), -1.0)
+        rel = np.where(rel_ok.any(axis=1) & (u_rel < 0.5), rkeys.argmax(axis=1), -1)
+        self_risk = (self._nself[p] > 0) & (u_self < s.self_report_rate)
+        other_risk = ~self_risk & (self._nrisk[p] > 0) & (u_risk < 0.4)
+        risk_kind = np.where(self_risk, 1, np.where(other_risk, 2, 0))
+        risk = np.where(self_risk, _below(u_riskpick, self._nself[p]), _below(u_riskpick, self._nrisk[p]))
+        # a negated finding: one the article states, else a generic one the condition does not have
+        neg = u_neg < self._negr[diff]
+        neg_fact = neg & (self._nneg[p] > 0) & (u_negfact < 0.6)
+        neg_gen = neg & ~neg_fact & (self._ngen[p] > 0)
+        neg_kind = np.where(neg_fact, 1, np.where(neg_gen, 2, 0))
+        neg_idx = np.where(neg_fact, _below(u_negpick, self._nneg[p]), _below(u_negpick, self._ngen[p]))
+        red = np.where((self._nred[p] > 0) & (u_red < s.red_flag_rate), _below(u_redpick, self._nred[p]), -1)
+        name = u_name < s.name_rate
+        n_distr = np.where(u_distr < self._distr[diff], 1, 0)
+        n_distr = np.where((n_distr == 1) & (diff == 2) & (u_distr2 < 0.4), 2, n_distr)
+        pool = self._npool[style]
+        n_distr = np.minimum(n_distr, pool)
+        d1 = _below(u_d1, pool)
+        d2 = _below(u_d2, np.maximum(pool - 1, 1))
+        d2 = d2 + (d2 >= d1)
+        return {"p": p, "cat": ci, "style": style, "diff": diff, "chosen": chosen, "spread": spread, "ra": ra,
+                "rb": rb, "vague": vague, "female": female, "age": age, "agg": agg, "rel": rel, "risk_kind": risk_kind,
+                "risk": risk, "neg_kind": neg_kind, "neg": neg_idx, "red": red, "name": name,
+                "d1": np.where(n_distr >= 1, d1, -1), "d2": np.where(n_distr >= 2, d2, -1),
+                "filler": u_filler < s.filler_rate}
+
+    def _ages(self, rng: np.random.Generator, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Ages from each condition's normal prior truncated to [age_min, age_max]: resampled, not clamped, so
+        the bounds do not pile up."""
+        lo, hi = self.s.age_min, self.s.age_max
+        mean, sd = self._age_mean[p], self._age_sd[p]
+        age = np.rint(rng.normal(mean, sd))
+        bad = (age < lo) | (age > hi)
+        for _ in range(20):
+            if not bad.any():
+                break
+            age[bad] = np.rint(rng.normal(mean[bad], sd[bad]))
+            bad = (age < lo) | (age > hi)
+        age[bad] = lo + np.floor(u[bad] * (hi - lo + 1))
+        return age.astype(np.int64)
+
+    # -- the words
+
+    def table(self, seed: int, batch: int, start: int, size: int) -> pa.Table:
+        """Rows start..start+size of the vignettes table for `seed`: depends only on (seed, batch)."""
+        rng = batch_rng(seed, batch)
+        plan = self.plan(rng, size)
+        cols = self.render(plan, rng)
+        p = plan["p"]
+
+        def strings(names: Any, idx: np.ndarray) -> pa.Array:
+            return pa.array(np.asarray(names, dtype=object)[idx], pa.string())
+
+        split = np.where(self._held[p], SPLITS.index("test"), self._split_index(cols.pop("content_hash")))
+        data = {
+            "vignette_id": pa.array(vignette_ids(seed, start, size), pa.string()), "text": cols["text"],
+            "category": strings(self.cats, plan["cat"]),
+            "condition_id": strings([q.condition_id for q in self.profiles], p),
+            "age": pa.array(plan["age"], pa.int64()),
+            "sex": strings(("male", "female"), plan["female"].astype(np.intp)),
+            "symptoms": cols["symptoms"], "regions": cols["regions"], "factors": cols["factors"],
+            "red_flag": pa.array(plan["red"] >= 0), "style": strings(STYLES, plan["style"]),
+            "difficulty": strings(DIFFICULTIES, plan["diff"]), "fact_ids": cols["fact_ids"],
+            "split": strings(SPLITS, split), "seed": pa.array(np.full(size, seed, dtype=np.int64)),
+            "negated_findings": cols["negated_findings"], "distractors": cols["distractors"],
+            "names_condition": pa.array(plan["name"]),
+        }
+        return pa.table({n: data[n] for n in ARROW_SCHEMA.names}, schema=ARROW_SCHEMA)
+
+    def _split_index(self, content_hash: np.ndarray) -> np.ndarray:
+        h = (content_hash >> np.uint64(11)).astype(np.float64) / 2.0**53
+        cum = np.cumsum([self.s.splits.get(name, 0.0) for name in SPLITS])
+        return np.minimum(np.searchsorted(cum, h, side="right"), len(SPLITS) - 1)
+
+    def texts(self, n: int, seed: int) -> list[str]:
+        """n vignette texts (one batch), for tests and previews."""
+        return self.table(seed, 0, 0, n).column("text").to_pylist()
+
+    def render(self, plan: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, Any]:
+        """Text and traceability lists of every row of a plan, column by column: each phrase and sentence kind is
+        filled for the rows that have it, all at once, then each row's sentences are put in order and joined."""
+        B = len(plan["p"])
+
+        def u() -> np.ndarray:
+            return rng.random(B)
+
+        p, st, chosen = plan["p"], plan["style"], plan["chosen"]
+        pp = p[:, None]
+        clin, lay, third = st == 1, st == 0, st == 2
+        nar = ~clin
+        fem = plan["female"].astype(np.int64)
+        person = np.where(third, 1 + fem, 0)          # 0 first person, 1 he, 2 she
+        rn_kind = np.where(clin, 0, 1 + person) * self._nreg
+        has = chosen >= 0
+        cc = np.maximum(chosen, 0)
+        sym, reg, q = self._sym[pp, cc], self._reg[pp, cc], self._q[pp, cc]
+        # the context slots
+        band = np.where(plan["age"] < 35, 0, np.where(plan["age"] < 60, 1, 2))
+        ctx = {"age": pc.cast(pa.array(plan["age"]), pa.string()),
+               "Pro": self._pron[0].take(pa.array(fem)), "pro": self._pron[1].take(pa.array(fem)),
+               "Pos": self._pron[2].take(pa.array(fem)), "pos": self._pron[3].take(pa.array(fem)),
+               "sexn": self._sexn.take(pa.array(clin * 2 + fem)), "sx": self._pron[4].take(pa.array(fem)),
+               "rel": self._relatives.take(self._relatives.pick(fem * 3 + band, u())),
+               "d": self._durations.take(self._durations.pick(clin.astype(np.int64), u()))}
+        ctx["sexw"] = ctx["sexa"] = ctx["sx"]
+        empty = pa.array([""] * B, pa.string())
+        parts: list[tuple[np.ndarray, pa.Array, Any]] = []
+
+        def sentence(templates: _Templates, mask: np.ndarray, group: np.ndarray, key: Any = None,
+                     **kv: pa.Array) -> pa.Array:
+            """Fill one template of `group` for each row in mask; with a key, add the sentences to the text."""
+            rows = np.flatnonzero(mask)
+            out = templates.fill(templates.pick(group, u())[rows], rows, {**ctx, **kv})
+            if key is not None:
+                parts.append((rows, out, key[rows] if isinstance(key, np.ndarray) else key))
+            return out
+
+        def full(mask: np.ndarray, values: pa.Array) -> pa.Array:
+            """Values of the rows in mask, spread back to a full-batch column ('' elsewhere)."""
+            idx = np.full(B, len(values), np.int64)
+            idx[np.flatnonzero(mask)] = np.arange(len(values))
+            return pa.concat_arrays([values, pa.array([""], pa.string())]).take(pa.array(idx))
+
+        # one phrase per chosen symptom-region fact
+        phrases, clause = [], np.zeros((B, _KMAX), bool)
+        nq = len(self.qual_names)
+        for j in range(_KMAX):
+            rg = reg[:, j]
+            vague = plan["vague"]
+            rg = np.where(vague, self._coarse[rg], rg)
+            rg = np.where(vague & (u() < 0.3), self._leg, rg)
+            rname = self._rn.take(self._rn.pick(rn_kind + rg, u()))
+            hq = q[:, j] >= 0
+            qi = pa.array(self._qual.pick(np.where(hq, q[:, j] + clin * nq, 2 * nq), u()))
+            clause[:, j] = (has[:, j] & nar & self._has_clause[sym[:, j]] & (~hq | ~self._pain[p, cc[:, j]])
+                            & (u() < 0.35))
+            form = np.where(clin, 0, 1 + person + 3 * clause[:, j])
+            ph = sentence(self._symt, has[:, j], sym[:, j] * 7 + form, quality=self._q_sp.take(qi),
+                          qualityc=self._q_par.take(qi), R=rname, region=rname)
+            phrases.append(full(has[:, j], ph))
+        n_ch = has.sum(axis=1)
+        # the opening sentence: the first symptom, or all of them when they read as one list
+        merge = (nar & ~clause[:, 0] & (n_ch > 1) & ~(clause[:, 1:] & has[:, 1:]).any(axis=1) & (u() < 0.4))
+        seps = [pa.array(np.where(merge & has[:, j], np.where(n_ch == j + 1, " and ", ", "), "")) for j in range(1, _KMAX)]
+        listed = pc.binary_join_element_wise(
+            phrases[0], *[x for j in range(1, _KMAX) for x in (seps[j - 1], pc.if_else(merge, phrases[j], empty))], "")
+        side = self._sides.take(self._sides.pick(np.zeros(B, np.int64), u()))
+        first = pc.if_else(clin, pc.binary_join_element_wise(side, phrases[0], ""), listed)
+        everyone = np.ones(B, bool)
+        sentence(self._t_open, everyone, np.where(clin, 4, 2 * third + clause[:, 0]), -1.0, s=first, c=first)
+        # further symptoms
+        for j in range(1, _KMAX):
+            sentence(self._t_more, has[:, j] & ~merge, np.where(clin, 4, 2 * third + clause[:, j]), u(),
+                     s=phrases[j], c=phrases[j])
+        # radiation
+        a = self._rn.take(self._rn.pick(rn_kind + plan["ra"], u()))
+        b = self._rn.take(self._rn.pick(rn_kind + plan["rb"], u()))
+        sentence(self._t_spread, plan["spread"], st, u(), a=a, b=b)
+        # aggravating and relieving factors: a sentence each (a list in clinical notes)
+        fac_kind = np.where(lay, 0, 1) * len(self.factor_names)
+        agg = plan["agg"]
+        agg_code = self._agg[pp, np.maximum(agg, 0)]
+        agg_ph = [self._fac_ph.take(self._fac_ph.pick(fac_kind + np.maximum(agg_code[:, i], 0), u()))
+                  for i in range(_AMAX)]
+        clin_list = pc.binary_join_element_wise(
+            agg_ph[0], *[x for i in range(1, _AMAX) for x in (pa.array(np.where(agg[:, i] >= 0, ", ", "")),
+                                                               pc.if_else(agg[:, i] >= 0, agg_ph[i], empty))], "")
+        for i in range(_AMAX):
+            f = pc.if_else(clin, clin_list, agg_ph[i]) if i == 0 else agg_ph[i]
+            sentence(self._t_worse, (agg[:, i] >= 0) & (nar | (i == 0)), st, u(), f=f)
+        rel = plan["rel"]
+        rel_code = np.maximum(self._rel[p, np.maximum(rel, 0)], 0)
+        f = self._fac_ph.take(self._fac_ph.pick(fac_kind + rel_code, u()))
+        sentence(self._t_better, rel >= 0, st, u(), f=f)
+        # risk factor and red flag: "I have flat feet." / "Of note, she has flat feet." / "PMH/SH: pes planus."
+        ph_kind = np.where(clin, 3, person) * len(self.factor_names)
+        rk = plan["risk_kind"]
+        risk_code = np.where(rk == 1, _at(self._fl["self_risk"][2], p, plan["risk"]), _at(self._fl["risk"][2], p, plan["risk"]))
+        r = self._risk_ph.take(self._risk_ph.pick(ph_kind + np.maximum(risk_code, 0), u()))
+        sentence(self._t_risk, rk > 0, st, u(), r=r)
+        red = plan["red"]
+        red_code = self._fl["red_flags"][2][p, np.maximum(red, 0)]
+        r = self._red_ph.take(self._red_ph.pick(ph_kind + np.maximum(red_code, 0), u()))
+        sentence(self._t_red, red >= 0, st, u(), r=r)
+        # negated finding: a symptom ("No numbness.") or, for pain, a region it does not reach
+        nk, ni = plan["neg_kind"], plan["neg"]
+        nsym = np.where(nk == 1, _at(self._neg_sym, p, ni), _at(self._gen_sym, p, ni))
+        nreg = _at(self._neg_reg, p, ni)
+        neg_pain = (nk == 1) & (nsym == self._sym_code.get("pain", -1))
+        word = self._negw.take(self._negw.pick(nsym + clin * len(self.sym_names), u()))
+        nrname = self._rn.take(self._rn.pick(rn_kind + nreg, u()))
+        zero = np.zeros(B, np.int64)
+        clin_region = full(neg_pain & clin, sentence(self._t_negreg_clin, neg_pain & clin, zero, r=nrname))
+        negs = pc.if_else(neg_pain & clin, clin_region, word)
+        sentence(self._t_neg, (nk > 0) & (clin | ~neg_pain), st, u(), s=negs)
+        sentence(self._t_negreg, neg_pain & nar, person, u(), r=nrname)
+        # distractors, the condition's name, a filler, demographics
+        d_kind = np.where(clin, 3, person)
+        for d in (plan["d1"], plan["d2"]):
+            rows = np.flatnonzero(d >= 0)
+            parts.append((rows, self._distr_sent.take((self._distr_sent.off[d_kind] + d)[rows]), u()[rows]))
+        sentence(self._t_name, plan["name"], st, u(), n=self._names.take(pa.array(p)))
+        sentence(self._t_fillers, plan["filler"], st, 2.0)
+        demo = full(lay, sentence(self._t_demo, lay, zero))
+        has_demo = lay & (pc.utf8_length(demo).to_numpy(zero_copy_only=False) > 0)
+        rows = np.flatnonzero(has_demo)
+        parts.append((rows, demo.take(pa.array(rows)), np.where(u() < 0.5, -2.0, 3.0)[rows]))
+        text = pc.binary_join(_lists(B, parts, cap=True), " ")
+        # traceability: the facts behind every statement, in statement order
+        def fids(table: _Table, idx: np.ndarray) -> pa.Array:
+            return table.take(table.off[p] + np.clip(idx, 0, table.n[p] - 1))
+
+        risk_ids = pc.if_else(rk == 1, fids(self._fl["self_risk"][1], plan["risk"]), fids(self._fl["risk"][1], plan["risk"]))
+        fact_parts = [_masked(has[:, j], fids(self._facts_t, chosen[:, j]), j) for j in range(_KMAX)]
+        fact_parts.append(_masked(nk == 1, fids(self._neg_t, ni), 4))
+        fact_parts += [_masked(agg[:, i] >= 0, fids(self._fl["aggravating"][1], agg[:, i]), 5 + i) for i in range(_AMAX)]
+        fact_parts += [_masked(rel >= 0, fids(self._fl["relieving"][1], rel), 8), _masked(rk > 0, risk_ids, 9),
+                       _masked(red >= 0, fids(self._fl["red_flags"][1], red), 10)]
+        factor = lambda code: self._factor_t.take(pa.array(np.maximum(code, 0)))
+        factor_parts = [_masked(agg[:, i] >= 0, factor(agg_code[:, i]), i) for i in range(_AMAX)]
+        factor_parts += [_masked(rel >= 0, factor(rel_code), 3), _masked(rk > 0, factor(risk_code), 4),
+                         _masked(red >= 0, factor(red_code), 5)]
+        new_sym = [has[:, j] & ~((sym[:, :j] == sym[:, j:j + 1]) & has[:, :j]).any(axis=1) for j in range(_KMAX)]
+        new_reg = [has[:, j] & ~((reg[:, :j] == reg[:, j:j + 1]) & has[:, :j]).any(axis=1) for j in range(_KMAX)]
+        negated = pc.if_else(nk == 1, fids(self._neg_label_t, ni), self._sym_t.take(pa.array(nsym)))
+        lay_pool, clin_pool = self._distr_raw
+        distr = [pc.if_else(clin, clin_pool.take(pa.array(np.clip(d, 0, len(clin_pool) - 1))),
+                            lay_pool.take(pa.array(np.clip(d, 0, len(lay_pool) - 1))))
+                 for d in (plan["d1"], plan["d2"])]
+        # what the row says, as a hash: the same content always lands in the same split
+        content = np.zeros(B, np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(_KMAX):
+                content += np.where(has[:, j], _mix(self._fact_code[p, cc[:, j]] + np.uint64(1)), np.uint64(0))
+            content += np.where(nk == 1, _mix(_at(self._neg_code, p, ni) + np.uint64(1)), np.uint64(0))
+            content += np.where(nk == 2, _mix(nsym.astype(np.uint64) + np.uint64(1 << 40)), np.uint64(0))
+            for kind, idx in (("aggravating", agg[:, 0]), ("aggravating", agg[:, 1]), ("aggravating", agg[:, 2]),
+                              ("relieving", rel), ("red_flags", red)):
+                content += np.where(idx >= 0, _mix(self._fl[kind][3][p, np.maximum(idx, 0)] + np.uint64(1)), np.uint64(0))
+            rcode = np.where(rk == 1, _at(self._fl["self_risk"][3], p, plan["risk"]), _at(self._fl["risk"][3], p, plan["risk"]))
+            content += np.where(rk > 0, _mix(rcode + np.uint64(1)), np.uint64(0))
+            content = _mix(content ^ _mix((st * 2 + fem).astype(np.uint64) + np.uint64(1 << 50)))
+        return {
+            "text": _tidy_column(text), "content_hash": content,
+            "fact_ids": _lists(B, fact_parts),
+            "symptoms": _lists(B, [_masked(new_sym[j], self._sym_t.take(pa.array(sym[:, j])), j) for j in range(_KMAX)]),
+            "regions": _lists(B, [_masked(new_reg[j], self._reg_t.take(pa.array(reg[:, j])), j) for j in range(_KMAX)]),
+            "factors": _lists(B, factor_parts),
+            "negated_findings": _lists(B, [_masked(nk > 0, negated, 0)]),
+            "distractors": _lists(B, [_masked(plan["d1"] >= 0, distr[0], 0), _masked(plan["d2"] >= 0, distr[1], 1)]),
+        }
+
+
+def _tidy_column(text: pa.Array) -> pa.Array:
+    """tidy() for a column: a -> an and single spaces with Arrow kernels; the rare row with a sentence that starts
+    in lower case inside a phrase goes through tidy() itself."""
+    text = pc.replace_substring_regex(text, pattern=_ARTICLE_RE2, replacement=r"\1n \2")
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, pattern=" {2,}", replacement=" "))
+    lower = pc.match_substring_regex(text, _LOWER_START_RE2)
+    if pc.any(lower).as_py():
+        fixed = text.to_pylist()
+        for i in np.flatnonzero(lower.to_numpy(zero_copy_only=False)):
+            fixed[i] = tidy(fixed[i])
+        text = pa.array(fixed, pa.string())
+    return text
+
+
+def _lay_region_names(region: str, names: list[str]) -> list[str]:
+    """Every way a lay region name is drawn, equally likely: each name with a possessive ("my knee", "the back
+    of my knee"), and one time in five with a side ("my left knee"), except for the back and the whole leg."""
+    out: list[str] = []
+    for name in names:
+        if region in ("lower_back", "leg"):
+            out += [name] * 10
+            continue
+        out += [name] * 8
+        for side in ("left", "right"):
+            out.append(name.replace("my ", f"my {side} ", 1) if "my " in name else f"{side} {name}")
+    return [f"the {n}" if "my " in n else f"my {n}" for n in out]

@@ -1,0 +1,1 @@
+"""Knowledge: P(finding | condition) with provenance, estimated from the fact tables."""

@@ -1,0 +1,1 @@
+"""Model: the baseline cause-category classifier (features, training, prediction, evaluation)."""

@@ -1,0 +1,237 @@
+"""DVC stage evaluate: the trained model on vignette splits val/test and on the hand-written cases.
+
+The hand-written cases (data/handwritten/cases.jsonl) were written by people, not by the
+generator; the model is never trained or tuned on them, so they measure how far what the
+model learnt from synthetic vignettes transfers to real wording.
+
+Writes (all under `evaluate.reports`, default reports/model, replaced as a whole):
+- `metrics.json` (dvclive summary): accuracy, macro-F1 and per-class F1 for each vignette split
+  and for the hand-written cases, plus per style (and per difficulty for vignettes);
+- `plots/sklearn/confusion_<set>.json` (dvclive confusion-matrix data for `dvc plots`) and
+  `plots/confusion_<set>.png` for the test split and the hand-written cases;
+- `handwritten_predictions.csv`: one row per hand-written case (id, style, true, predicted,
+  confidence, ...), so the failures can be read;
+- `report.md`: the same figures as tables, with the most frequent confusions.
+The outputs depend only on the model, the data and params: the same inputs give the same files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from dvclive import Live
+
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import BadInputError
+from symcause.core.io import atomic_dir, write_text
+from symcause.core.params import EvaluateParams, TrainParams
+from symcause.model.baselines import learning_curve, structured_baseline
+from symcause.model.metrics import (
+    DIGITS,
+    calibration,
+    flatten,
+    per_class,
+    rounded,
+    score,
+    score_groups,
+    top_confusions,
+)
+from symcause.model.plots import plot_confusion, plot_extras
+from symcause.model.predict import (
+    iter_json_objects,
+    labels_from_proba,
+    load_model,
+    predict_proba,
+)
+from symcause.model.training import read_vignette_rows
+
+HANDWRITTEN_KEYS = ("id", "text", "category", "style")
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+
+
+def read_handwritten(path: Path) -> pd.DataFrame:
+    """The hand-written cases (JSON Lines: id, text, category, style, ...), checked line by line."""
+    if not path.is_file():
+        raise BadInputError(f"{path}: hand-written cases file not found")
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not UTF-8 text") from exc
+    for n, obj in iter_json_objects(path, "\n".join(lines)):
+        for key in HANDWRITTEN_KEYS:
+            if not isinstance(obj.get(key), str) or not obj[key].strip():
+                raise BadInputError(f"{path}: line {n}: '{key}' is missing or not a non-empty string")
+        if obj["category"] not in CATEGORIES:
+            raise BadInputError(f"{path}: line {n}: unknown category {obj['category']!r} "
+                                f"(expected one of {', '.join(CATEGORIES)})")
+        if obj["id"] in seen:
+            raise BadInputError(f"{path}: line {n}: duplicate id {obj['id']!r} (first on line {seen[obj['id']]})")
+        seen[obj["id"]] = n
+        rows.append({"id": obj["id"], "text": obj["text"], "category": obj["category"], "style": obj["style"],
+                     "condition": str(obj.get("condition") or "")})
+    if not rows:
+        raise BadInputError(f"{path}: no hand-written cases")
+    return pd.DataFrame(rows)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str, str, int]]],
+                  curve: list[dict[str, float]] | None = None) -> str:
+    sets = [s for s in results if isinstance(results[s], dict) and "macro_f1" in results[s] and "n" in results[s]]
+    out = ["# Model evaluation", "",
+           "Baseline TF-IDF (words + vocabulary concept tokens) + logistic regression trained on split `train` of "
+           "the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned on): they "
+           "measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning decisions "
+           "are made on (never trained on). Research use only, not for diagnosis.", "",
+           _table(["set", "n", "accuracy", "macro-F1", "top-2 accuracy", "ECE", "Brier"],
+                  [[s, results[s]["n"], results[s]["accuracy"], results[s]["macro_f1"], results[s].get("top2_accuracy"),
+                    results[s].get("ece"), results[s].get("brier")] for s in sets]), ""]
+    if "gap" in results:
+        out += [f"Synthetic-to-hand-written gap: macro-F1 {results['gap']['macro_f1']}, accuracy "
+                f"{results['gap']['accuracy']} (test minus hand-written).", ""]
+    if "structured_baseline" in results:
+        sb = results["structured_baseline"]
+        out += ["## Structured-field baseline", "",
+                "Logistic regression on symptoms, regions and factors only (for hand-written cases read from the "
+                "text with the vocabularies).", "",
+                _table(["set", "accuracy", "macro-F1"], [[k, v["accuracy"], v["macro_f1"]] for k, v in sb.items()]), ""]
+    if curve:
+        out += ["## Learning curve", "", _table(["training vignettes", "test macro-F1", "hand-written macro-F1"],
+                                                [[r["train_rows"], r["test_macro_f1"], r["handwritten_macro_f1"]]
+                                                 for r in curve]), ""]
+    out += ["## Precision / recall / F1 per category", ""]
+    for s in sets:
+        if "per_class" in results[s]:
+            pc = results[s]["per_class"]
+            out += [f"### {s}", "", _table(["category", "precision", "recall", "F1"],
+                                           [[c, pc[c]["precision"], pc[c]["recall"], pc[c]["f1"]] for c in CATEGORIES]), ""]
+    out += [
+           "## F1 per category", "",
+           _table(["category", *sets], [[c, *(results[s]["f1"][c] for s in sets)] for c in CATEGORIES]), ""]
+    for s in sets:
+        for key in ("style", "difficulty"):
+            if key in results[s]:
+                groups = results[s][key]
+                out += [f"## {s} by {key}", "",
+                        _table([key, "n", "accuracy", "macro-F1"],
+                               [[g, v["n"], v["accuracy"], v["macro_f1"]] for g, v in groups.items()]), ""]
+    for s, pairs in confusions.items():
+        out += [f"## Most frequent confusions: {s}", "",
+                _table(["true", "predicted", "count"], [list(p) for p in pairs]) if pairs else "none", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# the stage
+
+
+Pairs = dict[str, tuple[list[str], list[str]]]
+Probas = dict[str, tuple[list[str], np.ndarray]]
+
+
+def evaluate_sets(model: Any, vignettes: pd.DataFrame, handwritten: pd.DataFrame,
+                  splits: list[str]) -> tuple[dict[str, Any], Pairs, pd.DataFrame, Probas]:
+    """Scores per set, (true, predicted) per set, the per-case table of the hand-written cases, and
+    (true, probabilities) per set."""
+    results: dict[str, Any] = {}
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    probas: dict[str, tuple[list[str], np.ndarray]] = {}
+    for split in splits:
+        part = vignettes[vignettes["split"] == split]
+        if part.empty:
+            continue
+        y = part["category"].astype(str).tolist()
+        proba_s = predict_proba(model, part["text"].astype(str).tolist())
+        pred = labels_from_proba(proba_s)
+        cal = calibration(y, proba_s)
+        probas[split] = (y, proba_s)
+        results[split] = {**score(y, pred), **{k: v for k, v in cal.items() if k != "reliability"},
+                          "per_class": per_class(y, pred),
+                          "style": score_groups(y, pred, part["style"].astype(str).tolist()),
+                          "difficulty": score_groups(y, pred, part["difficulty"].astype(str).tolist())}
+        pairs[split] = (y, pred)
+    proba = predict_proba(model, handwritten["text"].tolist())
+    pred = labels_from_proba(proba)
+    y = handwritten["category"].tolist()
+    cal = calibration(y, proba)
+    probas["handwritten"] = (y, proba)
+    results["handwritten"] = {**score(y, pred), **{k: v for k, v in cal.items() if k != "reliability"},
+                              "per_class": per_class(y, pred),
+                              "style": score_groups(y, pred, handwritten["style"].tolist())}
+    if "test" in results:  # the synthetic-to-hand-written gap
+        results["gap"] = {"macro_f1": rounded(results["test"]["macro_f1"] - results["handwritten"]["macro_f1"]),
+                          "accuracy": rounded(results["test"]["accuracy"] - results["handwritten"]["accuracy"])}
+    pairs["handwritten"] = (y, pred)
+    idx_true = [CATEGORIES.index(c) for c in y]
+    cases = pd.DataFrame({
+        "id": handwritten["id"], "style": handwritten["style"], "condition": handwritten["condition"],
+        "true": y, "predicted": pred, "correct": [t == p for t, p in zip(y, pred)],
+        "confidence": np.round(proba.max(axis=1), DIGITS),
+        "p_true": np.round(proba[np.arange(len(y)), idx_true], DIGITS),
+    })
+    for j, c in enumerate(CATEGORIES):
+        cases[f"p_{c}"] = np.round(proba[:, j], DIGITS)
+    return results, pairs, cases, probas
+
+
+def score_cases(model: Any, cases: pd.DataFrame) -> tuple[dict[str, Any], tuple[list[str], list[str]]]:
+    """Scores of a hand-written set (the development set: tuning decisions are made on it)."""
+    proba = predict_proba(model, cases["text"].tolist())
+    pred = labels_from_proba(proba)
+    y = cases["category"].tolist()
+    cal = calibration(y, proba)
+    return ({**score(y, pred), **{k: v for k, v in cal.items() if k != "reliability"}, "per_class": per_class(y, pred),
+             "style": score_groups(y, pred, cases["style"].tolist())}, (y, pred))
+
+
+def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
+                 prm: EvaluateParams, train_params: TrainParams, dev_path: Path | None = None) -> dict[str, Any]:
+    """Score the model and write reports/model (atomically, as a whole); returns the results.
+    `train_params` configure the learning-curve models."""
+    handwritten = read_handwritten(handwritten_path)
+    vignettes = read_vignette_rows(vignettes_path, list(prm.splits),
+                                   columns=("style", "difficulty", "symptoms", "regions", "factors"))
+    model = load_model(model_path)
+    results, pairs, cases, probas = evaluate_sets(model, vignettes, handwritten, list(prm.splits))
+    if dev_path is not None:
+        results["handwritten_dev"], pairs["handwritten_dev"] = score_cases(model, read_handwritten(dev_path))
+    train_rows = read_vignette_rows(vignettes_path, ["train"], columns=("symptoms", "regions", "factors"))
+    test_rows = vignettes[vignettes["split"] == "test"] if "test" in set(vignettes["split"]) else vignettes
+    results["structured_baseline"] = structured_baseline(train_rows, test_rows, handwritten)
+    curve = learning_curve(train_rows, test_rows, handwritten, prm.learning_curve_sizes, train_params)
+
+    with atomic_dir(reports) as staging:
+        live = Live(dir=str(staging), save_dvc_exp=False, dvcyaml=None, report=None)
+        for name, value in flatten("", results).items():
+            live.log_metric(name.lstrip("/"), value, plot=False)
+        plotted = [s for s in ("test", "handwritten") if s in pairs] or list(pairs)[:1]
+        for s in plotted:
+            y, p = pairs[s]
+            live.log_sklearn_plot("confusion_matrix", y, p, name=f"confusion_{s}.json", title=f"Confusion matrix: {s}")
+            plot_confusion(y, p, f"Confusion matrix: {s}", staging / "plots" / f"confusion_{s}.png")
+        for s_name, (yy, pp) in probas.items():
+            if s_name in ("test", "handwritten"):
+                live.log_sklearn_plot("calibration", [int(CATEGORIES.index(t) == int(np.argmax(row))) for t, row in
+                                                      zip(yy, pp)], pp.max(axis=1).tolist(),
+                                      name=f"calibration_{s_name}.json", title=f"Calibration: {s_name}")
+        live.end()
+        plot_extras(results, probas, curve, staging / "plots")
+        write_text(staging / "learning_curve.csv", "train_rows,test_macro_f1,handwritten_macro_f1\n" +
+                   "".join(f"{r['train_rows']},{r['test_macro_f1']},{r['handwritten_macro_f1']}\n" for r in curve))
+        write_text(staging / "handwritten_predictions.csv", cases.to_csv(index=False, lineterminator="\n"))
+        confusions = {s: top_confusions(pairs[s][0], pairs[s][1], prm.top_confusions) for s in pairs}
+        write_text(staging / "report.md", render_report(results, confusions, curve))
+    return results

@@ -1,0 +1,63 @@
+"""Concept features for the classifier: the extractor's vocabularies applied to a case description.
+
+A case written by a person says "kneecap", "pins and needles" or "P&N"; the generator says
+"patella" or "tingling". Mapping every phrase of `schemas/vocab/` to its concept (region fine and
+coarse, symptom, pain quality, activity, risk factor, red flag), with a negation mark when a
+negation cue governs it ("no numbness" -> NS_numbness), gives the model features that do not
+depend on the wording of the generator's templates. The features are plain tokens appended to the
+text, so the saved scikit-learn pipeline stays a TF-IDF + linear model with no custom classes
+(skops loads it with no untrusted types).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from symcause.extraction.extractor import cached_extractor
+
+_PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X"}
+_CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however ")
+MARKER = " ||| "  # separates the text from its concept tokens
+CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
+TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
+
+
+@lru_cache(maxsize=1)
+def _matchers():
+
+    ex = cached_extractor()
+    return ex.mx, dict(ex.vocab.region_coarse)
+
+
+def concept_tokens(text: str) -> list[str]:
+    """Concept tokens of one text, in order: R_<region>, RC_<coarse region>, S_<symptom>, Q_<quality>,
+    F_<activity>, K_<risk factor>, X_<red flag>; an N prefix marks a negated mention."""
+    mx, coarse = _matchers()
+    low = text.lower()
+    matches = mx.phrases.find(low, text, mx.groups)
+    fwd = [m for m in matches if m.kind == "neg_forward"]
+    bwd = [m for m in matches if m.kind == "neg_backward"]
+    out: list[str] = []
+    for m in matches:
+        p = _PREFIX.get(m.kind)
+        if p is None:
+            continue
+        negated = any(0 <= m.start - n.end <= 40 and not _CLAUSE_BREAK.search(low, n.end, m.start) for n in fwd) or \
+            any(0 <= n.start - m.end <= 15 and not _CLAUSE_BREAK.search(low, m.end, n.start) for n in bwd)
+        n = "N" if negated else ""
+        out.append(f"{n}{p}_{m.value}")
+        if p == "R":
+            out.append(f"{n}RC_{coarse.get(m.value, m.value)}")
+    return out
+
+
+def annotate(text: str) -> str:
+    """The text followed by its concept tokens (the classifier's input)."""
+    return text + MARKER + " ".join(concept_tokens(text))
+
+
+def annotate_all(texts: Iterable[str]) -> list[str]:
+    """annotate() over a sequence (the first step of the model pipeline)."""
+    return [annotate(str(t)) for t in texts]

@@ -1,0 +1,153 @@
+"""DVC stage train: vignettes (split == train) -> a TF-IDF + logistic regression classifier.
+
+The model predicts the cause `category` (the six of the contract) from a vignette's text:
+word 1..N-grams and character n-grams within word boundaries (TF-IDF, sublinear tf) feed a
+multinomial logistic regression, so it outputs probabilities. It is saved with skops (never
+pickle) and the file is checked to hold no untrusted types; a model card JSON (training rows,
+classes, params, sha256 of the vignettes file) is written next to it.
+
+Hyperparameters come from params.yaml `train` and are chosen on split `val`; the hand-written
+cases are only used by the evaluate stage to measure transfer.
+"""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+import skops
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from threadpoolctl import threadpool_limits
+
+from symcause.core.contract import CATEGORIES
+from symcause.core.errors import BadInputError
+from symcause.core.hashing import sha256_file
+from symcause.core.io import read_parquet_parts, write_json
+from symcause.core.params import TrainParams
+from symcause.model.features import CONCEPT_TOKEN, annotate_all
+from symcause.model.persistence import save_model
+
+
+def card_path(model_path: Path) -> Path:
+    """The model card next to the model: model.skops -> model.card.json."""
+    return model_path.with_name(model_path.stem + ".card.json")
+
+
+def read_vignette_rows(path: Path, splits: tuple[str, ...] | list[str], columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows of the vignettes table in `splits` with text, category, split (+ `columns`), checked.
+
+    Bad input (missing or unreadable file, missing column, unknown category, empty or missing
+    text) raises BadInputError naming the file and the first offending vignette.
+    """
+    cols = list(dict.fromkeys(("vignette_id", "text", "category", "split", *columns)))
+    if not path.exists():
+        raise BadInputError(f"{path}: vignettes table is missing (run the generate stage first)")
+    try:
+        df = read_parquet_parts(path, columns=cols, filters=[("split", "in", list(splits))])
+    except Exception as exc:
+        raise BadInputError(f"{path}: not a readable vignettes Parquet file with columns "
+                            f"{', '.join(cols)} ({type(exc).__name__}: {exc})") from exc
+    df = df.reset_index(drop=True)
+    if df.empty:
+        raise BadInputError(f"{path}: no vignettes in split(s) {', '.join(splits)}")
+    bad_cat = ~df["category"].isin(CATEGORIES)
+    if bad_cat.any():
+        i = int(np.flatnonzero(bad_cat.to_numpy())[0])
+        raise BadInputError(f"{path}: vignette {df['vignette_id'].iloc[i]}: unknown category "
+                            f"{df['category'].iloc[i]!r} (expected one of {', '.join(CATEGORIES)})")
+    text = df["text"]
+    bad_text = text.isna().to_numpy() | (text.fillna("").astype(str).str.strip() == "").to_numpy()
+    if bad_text.any():
+        i = int(np.flatnonzero(bad_text)[0])
+        raise BadInputError(f"{path}: vignette {df['vignette_id'].iloc[i]}: text is empty")
+    return df
+
+
+def build_model(p: TrainParams) -> Pipeline:
+    """The unfitted pipeline: FeatureUnion(word TF-IDF[, char_wb TF-IDF]) -> LogisticRegression."""
+    features: list[tuple[str, Any]] = [
+        ("word", TfidfVectorizer(ngram_range=(1, p.word_ngram_max), min_df=p.word_min_df, sublinear_tf=True,
+                                 strip_accents="unicode")),
+    ]
+    if p.char_ngram_max:
+        features.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(p.char_ngram_min, p.char_ngram_max),
+                                                 min_df=p.char_min_df, sublinear_tf=True, strip_accents="unicode")))
+    clf = LogisticRegression(C=p.C, max_iter=p.max_iter, class_weight=p.class_weight, random_state=p.seed)
+    if not p.concepts:
+        return Pipeline([("features", FeatureUnion(features)), ("clf", clf)])
+
+
+    # text -> text + its vocabulary concepts; the concept tokens get their own (case-sensitive) vectorizer
+    features.insert(0, ("concepts", TfidfVectorizer(token_pattern=CONCEPT_TOKEN, lowercase=False, sublinear_tf=True)))
+    return Pipeline([("annotate", FunctionTransformer(annotate_all)), ("features", FeatureUnion(features)),
+                     ("clf", clf)])
+
+
+def fit_model(texts: list[str], labels: list[str], p: TrainParams) -> Pipeline:
+    """Fit the pipeline; deterministic for the same texts, labels and params."""
+    model = build_model(p)
+    # one BLAS/OpenMP thread: the same floating-point summation order on any machine size
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            model.fit(texts, labels)
+        except ConvergenceWarning as exc:
+            raise BadInputError(f"params.yaml: train.max_iter: logistic regression did not converge in "
+                                f"{p.max_iter} iterations (raise max_iter or lower C)") from exc
+    for _, vec in model.named_steps["features"].transformer_list:
+        # a set of the terms min_df dropped: only for introspection (scikit-learn says it may be removed), and
+        # its iteration order follows Python's per-process string hashing, which would make the model file's
+        # bytes differ between two identical runs
+        vec.stop_words_ = None
+        if hasattr(vec, "_stop_words_id"):  # id() of the stop-word list (None here): a memory address, not data
+            del vec._stop_words_id
+    return model
+
+
+def model_card(model: Pipeline, train: pd.DataFrame, vignettes: Path, model_path: Path,
+               p: TrainParams) -> dict[str, Any]:
+    counts = train["category"].value_counts()
+    feats = model.named_steps["features"]
+    return {
+        "model": model_path.name,
+        "model_sha256": sha256_file(model_path),
+        "format": "skops (load with skops.io.load(path, trusted=[]) after get_untrusted_types is empty)",
+        "task": "predict the cause category of leg pain from a free-text vignette",
+        "intended_use": "research and dataset evaluation only; not for diagnosis or triage",
+        "classes": list(CATEGORIES),
+        "training_data": {
+            "vignettes": vignettes.name,
+            "vignettes_sha256": sha256_file(vignettes),
+            "split": "train",
+            "rows": int(len(train)),
+            "rows_per_class": {c: int(counts.get(c, 0)) for c in CATEGORIES},
+        },
+        "features": {name: len(vec.vocabulary_) for name, vec in feats.transformer_list},
+        "params": p.model_dump(mode="json", exclude={"vignettes", "model"}),
+        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                     "skops": skops.__version__, "numpy": np.__version__},
+        "evaluation": "reports/model/metrics.json (evaluate stage: splits val/test and hand-written cases)",
+    }
+
+
+def run_train(vignettes: Path, model_path: Path, p: TrainParams) -> dict[str, Any]:
+    """Train on split train of `vignettes`, write the model and its card; return the card."""
+    train = read_vignette_rows(vignettes, ["train"])
+    missing = [c for c in CATEGORIES if not (train["category"] == c).any()]
+    if missing:
+        raise BadInputError(f"{vignettes}: split train has no vignettes of category '{missing[0]}' "
+                            "(the model needs all six)")
+    model = fit_model(train["text"].astype(str).tolist(), train["category"].astype(str).tolist(), p)
+    save_model(model, model_path)
+    card = model_card(model, train, vignettes, model_path, p)
+    write_json(card_path(model_path), card)
+    return card

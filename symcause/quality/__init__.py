@@ -1,0 +1,1 @@
+"""Quality: table validation (pandera + great-expectations), the vignette audit, extraction evaluation."""

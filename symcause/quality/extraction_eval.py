@@ -1,0 +1,173 @@
+"""Stage `evaluate_extraction`: precision / recall / F1 of the extractor against hand annotation.
+
+Gold files (`data/gold/seeds/*.yaml`, `data/gold/heldout/*.yaml`) list per article the
+conditions (name, aliases, category, ICD-10-CM code), their symptom-region pairs and factors.
+Predicted conditions are matched one-to-one to gold ones by name/alias (exact canonical form,
+else word overlap); pairs and factors are compared per matched condition.
+
+    python -m pipeline.evaluate_extraction [--params params.yaml]
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from symcause.core.errors import BadInputError
+from symcause.core.io import write_json
+from symcause.core.tables import read_tables
+from symcause.core.vocab import cached_vocab, load_yaml
+from symcause.extraction.extractor import canonical_name
+from symcause.extraction.tables import extract_tables
+
+_STOP = {"of", "the", "a", "an", "and", "or", "in", "to", "syndrome", "s"}
+
+
+def _words(name: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", canonical_name(name)) if w not in _STOP}
+
+
+def name_similarity(a: set[str], b: set[str]) -> float:
+    best = 0.0
+    for x in a:
+        for y in b:
+            if x == y:
+                return 1.0
+            wx, wy = _words(x), _words(y)
+            if wx and wy:
+                best = max(best, len(wx & wy) / len(wx | wy))
+    return best
+
+
+def match_conditions(gold: list[dict[str, Any]], pred: list[dict[str, Any]], threshold: float = 0.5) -> dict[int, int]:
+    """Greedy one-to-one matching gold index -> pred index by name similarity."""
+    gnames = [{canonical_name(g["name"]), *(canonical_name(a) for a in g.get("aliases") or [])} for g in gold]
+    pnames = [{canonical_name(p["name"]), *(canonical_name(a) for a in p["aliases"])} for p in pred]
+    cands = sorted(((name_similarity(gn, pn), gi, pi) for gi, gn in enumerate(gnames) for pi, pn in enumerate(pnames)),
+                   reverse=True)
+    out: dict[int, int] = {}
+    used: set[int] = set()
+    for score, gi, pi in cands:
+        if score < threshold:
+            break
+        if gi in out or pi in used:
+            continue
+        out[gi] = pi
+        used.add(pi)
+    return out
+
+
+def _code(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "n_pred": n_pred, "n_gold": n_gold}
+
+
+def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    coarse = cached_vocab().region_coarse
+    conds = tables["conditions"]
+    pred = [r for r in conds.to_dict("records") if source_id in list(r["source_ids"])]
+    for p in pred:
+        p["aliases"] = list(p["aliases"])
+    gconds = gold.get("conditions") or []
+    m = match_conditions(gconds, pred)
+    facts = tables["facts"]
+    # derived site facts (`rule:condition_site`) are implied by the condition's name, not stated: left out
+    facts = facts[(facts.source_id == source_id) & (~facts.negated) & ~facts.extractor.str.endswith("condition_site")]
+    factors = tables["factors"]
+    factors = factors[(factors.source_id == source_id) & (~factors.negated)]
+    pid_to_g = {pred[pi]["condition_id"]: gi for gi, pi in m.items()}
+
+    def pkey(cid: str) -> object:
+        return ("g", pid_to_g[cid]) if cid in pid_to_g else ("p", cid)
+
+    pred_pairs = {(pkey(r.condition_id), r.symptom, r.region_coarse) for r in facts.itertuples()}
+    pred_fine = {(pkey(r.condition_id), r.symptom, r.region) for r in facts.itertuples()}
+    gold_pairs = {(("g", gi), p["symptom"], coarse.get(p["region"], p["region"])) for gi, g in enumerate(gconds)
+                  for p in g.get("pairs") or []}
+    gold_fine = {(("g", gi), p["symptom"], p["region"]) for gi, g in enumerate(gconds) for p in g.get("pairs") or []}
+    sent = factors[factors.scope == "sentence"]
+    pred_f = {(pkey(r.condition_id), r.kind, r.factor) for r in sent.itertuples()}
+    gold_f = {(("g", gi), f["kind"], f["factor"]) for gi, g in enumerate(gconds) for f in g.get("factors") or []}
+    doc_rf_pred = set(factors[(factors.scope == "document") & (factors.kind == "red_flag")].factor)
+    doc_rf_gold = set(gold.get("document_red_flags") or [])
+    cat_ok = sum(1 for gi, pi in m.items() if pred[pi]["category"] == gconds[gi]["category"])
+    icd_gold = [(gi, pi) for gi, pi in m.items() if gconds[gi].get("icd10")]
+    icd_ok = sum(1 for gi, pi in icd_gold if _code(pred[pi]["icd10"])[:3] == str(gconds[gi]["icd10"])[:3])
+    return {
+        "conditions": prf(len(m), len(pred), len(gconds)),
+        "category": {"correct": cat_ok, "matched": len(m)},
+        "icd10_block": {"correct": icd_ok, "matched": len(icd_gold)},
+        "pairs": prf(len(pred_pairs & gold_pairs), len(pred_pairs), len(gold_pairs)),
+        "pairs_fine": prf(len(pred_fine & gold_fine), len(pred_fine), len(gold_fine)),
+        "factors": prf(len(pred_f & gold_f), len(pred_f), len(gold_f)),
+        "document_red_flags": prf(len(doc_rf_pred & doc_rf_gold), len(doc_rf_pred), len(doc_rf_gold)),
+        "missed_conditions": sorted(gconds[gi]["name"] for gi in range(len(gconds)) if gi not in m),
+        "miscategorised": sorted(f"{gconds[gi]['name']}: {pred[pi]['category']} (gold {gconds[gi]['category']})"
+                                 for gi, pi in m.items() if pred[pi]["category"] != gconds[gi]["category"]),
+    }
+
+
+def aggregate(per_doc: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("conditions", "pairs", "pairs_fine", "factors", "document_red_flags"):
+        tp = sum(d[key]["tp"] for d in per_doc.values())
+        out[key] = prf(tp, sum(d[key]["n_pred"] for d in per_doc.values()), sum(d[key]["n_gold"] for d in per_doc.values()))
+    matched = sum(d["category"]["matched"] for d in per_doc.values())
+    out["category_accuracy"] = round(sum(d["category"]["correct"] for d in per_doc.values()) / matched, 4) if matched else 0.0
+    im = sum(d["icd10_block"]["matched"] for d in per_doc.values())
+    out["icd10_block_accuracy"] = round(sum(d["icd10_block"]["correct"] for d in per_doc.values()) / im, 4) if im else 0.0
+    return out
+
+
+def load_gold(folder: Path) -> dict[str, dict[str, Any]]:
+    gold = {}
+    for path in sorted(folder.glob("*.yaml")):
+        data = load_yaml(path)
+        if not isinstance(data, dict) or "source" not in data:
+            raise BadInputError(f"{path}: gold file needs a 'source' key")
+        gold[str(data["source"])] = data
+    return gold
+
+
+def evaluate_set(gold: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    by_name = {Path(p).name: sid for p, sid in zip(tables["sources"].path, tables["sources"].source_id)}
+    per_doc = {}
+    for name, g in gold.items():
+        if name not in by_name:
+            raise BadInputError(f"gold file for '{name}': no such source was extracted")
+        per_doc[name] = evaluate_doc(g, by_name[name], tables)
+    return {"overall": aggregate(per_doc), "per_document": per_doc}
+
+
+def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path,
+                   dev_dir: Path | None = None) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    seeds = load_gold(gold_dir / "seeds")
+    if seeds:
+        report["seeds"] = evaluate_set(seeds, read_tables(facts_dir))
+        tables = read_tables(facts_dir)
+        report["seeds"]["totals"] = {
+            "conditions": int(len(tables["conditions"])),
+            "categories_covered": int(tables["conditions"]["category"].nunique()),
+            "facts": int(len(tables["facts"])),
+            "factors": int(len(tables["factors"])),
+        }
+    dev = load_gold(gold_dir / "dev") if dev_dir is not None and dev_dir.is_dir() else {}
+    if dev and dev_dir is not None:  # development articles: used to tune the rules (unlike the held-out ones)
+        tables, _ = extract_tables([dev_dir], max_bytes=10_000_000, progress=False)
+        report["dev"] = evaluate_set(dev, tables)
+    held = load_gold(gold_dir / "heldout")
+    if held:
+        tables, _ = extract_tables([heldout_dir], max_bytes=10_000_000, progress=False)
+        report["heldout"] = evaluate_set(held, tables)
+    write_json(out, report)
+    return report

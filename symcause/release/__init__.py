@@ -1,0 +1,1 @@
+"""Release: the published dataset folder (tables, splits, manifest, checksums, dataset card)."""
