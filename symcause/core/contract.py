@@ -13,3 +13,6 @@ DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 SEXES: tuple[str, ...] = ("female", "male")
 FACT_TABLES: tuple[str, ...] = ("sources", "conditions", "facts", "factors")
+# factor kinds: the Version 1 four, then the Version 2 additions (CONTRACT.md)
+FACTOR_KINDS: tuple[str, ...] = ("aggravating", "relieving", "risk_factor", "red_flag", "onset", "exam_finding", "timing",
+                                 "demographic")

@@ -36,6 +36,8 @@ class EvaluateExtractionParams(_Section):
     gold: str = "data/gold"
     heldout_articles: str = "data/heldout/articles"
     dev_articles: str = "data/dev/articles"
+    # named groups of development articles (file stems), scored separately as well as together
+    dev_groups: dict[str, list[str]] = {}
     out: str = "reports/extraction.json"
 
 

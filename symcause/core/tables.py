@@ -13,13 +13,11 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from symcause.core.contract import CATEGORIES
+from symcause.core.contract import CATEGORIES, FACTOR_KINDS
 from symcause.core.contract import FACT_TABLES as TABLES
 from symcause.core.errors import BadInputError, ValidationFailed
 from symcause.core.paths import schemas_dir
 from symcause.core.vocab import Vocab, cached_vocab, load_yaml
-
-FACTOR_KINDS = ("aggravating", "relieving", "risk_factor", "red_flag")
 
 
 def vocab_values(vocab: Vocab) -> dict[str, list[str]]:

@@ -20,7 +20,8 @@ from symcause.core.hashing import sha256_text
 from symcause.core.io import write_json, write_parquet
 from symcause.core.paths import project_relative
 from symcause.core.tables import column_order, validate_table
-from symcause.extraction.extractor import DocCondition, Extractor, cached_extractor
+from symcause.extraction.conditions import DocCondition
+from symcause.extraction.extractor import Extractor, cached_extractor
 from symcause.extraction.text import (
     SUPPORTED_SUFFIXES,
     SkipSource,

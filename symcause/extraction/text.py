@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -154,79 +153,3 @@ def guess_title(text: str) -> str:
             return line
     first = lines[0] if lines else ""
     return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "..."
-
-
-@dataclass(frozen=True)
-class Sentence:
-    start: int
-    end: int
-    line: int
-    paragraph: int
-    heading: bool
-    label_end: int  # end offset of a leading "Label:" (0 if none)
-
-
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|approx|dr|mr|mrs|ms|st|fig|no|cf|al|ca)\.|\b[A-Z]\.)$", re.I)
-_SPLIT = re.compile(r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_BULLET = re.compile(r"^(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7o]|\d{1,2}[.)])\s+")
-_LABEL = re.compile(r"^([A-Z][^:.!?]{1,60}):\s+")
-
-
-def _is_heading(line: str) -> bool:
-    words = line.split()
-    if not words or len(words) > 14:
-        return False
-    if line.endswith("?"):
-        return True
-    return line[-1] not in ".!:;,"
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with offsets into `text`.
-
-    A line break always ends a sentence (headings have no final period), bullets are
-    stripped from the span, and a leading "Label:" of a bulleted definition is recorded.
-    """
-    out: list[Sentence] = []
-    pos = 0
-    paragraph = 0
-    prev_blank = True
-    for line_no, line in enumerate(text.split("\n")):
-        line_start = pos
-        pos += len(line) + 1
-        stripped = line.strip()
-        if not stripped or re.fullmatch(r"[-*\u2022_=]+", stripped):
-            if not stripped:
-                prev_blank = True
-            continue
-        offset = line_start + (len(line) - len(line.lstrip()))
-        body = stripped
-        bullet = _BULLET.match(body)
-        if bullet:
-            offset += bullet.end()
-            body = body[bullet.end():]
-        heading = _is_heading(body) and not bullet
-        if prev_blank or heading or bullet or not out or out[-1].heading:
-            paragraph += 1
-        prev_blank = False
-        label = _LABEL.match(body)
-        label_end = offset + label.end(1) if label and not heading else 0
-        cursor = 0
-        pieces: list[tuple[int, int]] = []
-        for m in _SPLIT.finditer(body):
-            cut = m.start() + len(m.group(0).rstrip())
-            head = body[cursor:m.start() + 1]
-            if _ABBREV.search(head):
-                continue
-            pieces.append((cursor, cut))
-            cursor = m.end()
-        pieces.append((cursor, len(body)))
-        for a, b in pieces:
-            seg = body[a:b]
-            lead = len(seg) - len(seg.lstrip())
-            seg = seg.strip()
-            if not seg:
-                continue
-            s = offset + a + lead
-            out.append(Sentence(s, s + len(seg), line_no, paragraph, heading, label_end if a == 0 else 0))
-    return out

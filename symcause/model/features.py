@@ -28,7 +28,7 @@ TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a
 def _matchers():
 
     ex = cached_extractor()
-    return ex.mx, dict(ex.vocab.region_coarse)
+    return ex.rules.mx, dict(ex.vocab.region_coarse)
 
 
 def concept_tokens(text: str) -> list[str]:

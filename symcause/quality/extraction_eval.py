@@ -16,11 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from symcause.core.contract import FACTOR_KINDS
 from symcause.core.errors import BadInputError
 from symcause.core.io import write_json
 from symcause.core.tables import read_tables
 from symcause.core.vocab import cached_vocab, load_yaml
-from symcause.extraction.extractor import canonical_name
+from symcause.extraction.names import canonical_name
 from symcause.extraction.tables import extract_tables
 
 _STOP = {"of", "the", "a", "an", "and", "or", "in", "to", "syndrome", "s"}
@@ -97,6 +98,15 @@ def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.Data
     sent = factors[factors.scope == "sentence"]
     pred_f = {(pkey(r.condition_id), r.kind, r.factor) for r in sent.itertuples()}
     gold_f = {(("g", gi), f["kind"], f["factor"]) for gi, g in enumerate(gconds) for f in g.get("factors") or []}
+    all_facts = tables["facts"]
+    neg = all_facts[(all_facts.source_id == source_id) & all_facts.negated]
+    pred_neg = {(pkey(r.condition_id), r.symptom, r.region_coarse) for r in neg.itertuples()}
+    gold_neg = {(("g", gi), p["symptom"], coarse.get(p["region"], p["region"])) for gi, g in enumerate(gconds)
+                for p in g.get("negated_pairs") or []}
+    by_kind = {kind: prf(len({x for x in pred_f & gold_f if x[1] == kind}), sum(x[1] == kind for x in pred_f),
+                         sum(x[1] == kind for x in gold_f)) for kind in FACTOR_KINDS}
+    mimic_gold = [(gi, pi) for gi, pi in m.items() if "mimic" in gconds[gi]]
+    mimic_ok = sum(1 for gi, pi in mimic_gold if bool(pred[pi].get("mimic")) == bool(gconds[gi]["mimic"]))
     doc_rf_pred = set(factors[(factors.scope == "document") & (factors.kind == "red_flag")].factor)
     doc_rf_gold = set(gold.get("document_red_flags") or [])
     cat_ok = sum(1 for gi, pi in m.items() if pred[pi]["category"] == gconds[gi]["category"])
@@ -109,6 +119,9 @@ def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.Data
         "pairs": prf(len(pred_pairs & gold_pairs), len(pred_pairs), len(gold_pairs)),
         "pairs_fine": prf(len(pred_fine & gold_fine), len(pred_fine), len(gold_fine)),
         "factors": prf(len(pred_f & gold_f), len(pred_f), len(gold_f)),
+        "factor_kinds": by_kind,
+        "negated_pairs": prf(len(pred_neg & gold_neg), len(pred_neg), len(gold_neg)),
+        "mimic": {"correct": mimic_ok, "matched": len(mimic_gold)},
         "document_red_flags": prf(len(doc_rf_pred & doc_rf_gold), len(doc_rf_pred), len(doc_rf_gold)),
         "missed_conditions": sorted(gconds[gi]["name"] for gi in range(len(gconds)) if gi not in m),
         "miscategorised": sorted(f"{gconds[gi]['name']}: {pred[pi]['category']} (gold {gconds[gi]['category']})"
@@ -116,11 +129,17 @@ def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.Data
     }
 
 
+def _pool(parts: list[dict[str, Any]]) -> dict[str, float]:
+    return prf(sum(p["tp"] for p in parts), sum(p["n_pred"] for p in parts), sum(p["n_gold"] for p in parts))
+
+
 def aggregate(per_doc: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("conditions", "pairs", "pairs_fine", "factors", "document_red_flags"):
-        tp = sum(d[key]["tp"] for d in per_doc.values())
-        out[key] = prf(tp, sum(d[key]["n_pred"] for d in per_doc.values()), sum(d[key]["n_gold"] for d in per_doc.values()))
+    for key in ("conditions", "pairs", "pairs_fine", "negated_pairs", "factors", "document_red_flags"):
+        out[key] = _pool([d[key] for d in per_doc.values()])
+    out["factor_kinds"] = {k: _pool([d["factor_kinds"][k] for d in per_doc.values()]) for k in FACTOR_KINDS}
+    mm = sum(d["mimic"]["matched"] for d in per_doc.values())
+    out["mimic_accuracy"] = round(sum(d["mimic"]["correct"] for d in per_doc.values()) / mm, 4) if mm else None
     matched = sum(d["category"]["matched"] for d in per_doc.values())
     out["category_accuracy"] = round(sum(d["category"]["correct"] for d in per_doc.values()) / matched, 4) if matched else 0.0
     im = sum(d["icd10_block"]["matched"] for d in per_doc.values())
@@ -138,18 +157,26 @@ def load_gold(folder: Path) -> dict[str, dict[str, Any]]:
     return gold
 
 
-def evaluate_set(gold: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def evaluate_set(gold: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame],
+                 groups: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Scores per document and pooled; `groups` (name -> document file names) adds pooled scores per group."""
     by_name = {Path(p).name: sid for p, sid in zip(tables["sources"].path, tables["sources"].source_id)}
     per_doc = {}
     for name, g in gold.items():
         if name not in by_name:
             raise BadInputError(f"gold file for '{name}': no such source was extracted")
         per_doc[name] = evaluate_doc(g, by_name[name], tables)
-    return {"overall": aggregate(per_doc), "per_document": per_doc}
+    out: dict[str, Any] = {"overall": aggregate(per_doc)}
+    for group, names in (groups or {}).items():
+        chosen = {n: d for n, d in per_doc.items() if Path(n).stem in names or n in names}
+        if chosen:
+            out[f"overall_{group}"] = aggregate(chosen)
+    out["per_document"] = per_doc
+    return out
 
 
 def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path,
-                   dev_dir: Path | None = None) -> dict[str, Any]:
+                   dev_dir: Path | None = None, dev_groups: dict[str, list[str]] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     seeds = load_gold(gold_dir / "seeds")
     if seeds:
@@ -164,7 +191,7 @@ def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path
     dev = load_gold(gold_dir / "dev") if dev_dir is not None and dev_dir.is_dir() else {}
     if dev and dev_dir is not None:  # development articles: used to tune the rules (unlike the held-out ones)
         tables, _ = extract_tables([dev_dir], max_bytes=10_000_000, progress=False)
-        report["dev"] = evaluate_set(dev, tables)
+        report["dev"] = evaluate_set(dev, tables, dev_groups)
     held = load_gold(gold_dir / "heldout")
     if held:
         tables, _ = extract_tables([heldout_dir], max_bytes=10_000_000, progress=False)

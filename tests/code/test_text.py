@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from symcause.extraction.sentences import split_sentences
 from symcause.extraction.text import (
     SkipSource,
     decode_bytes,
     html_to_text,
     markdown_to_text,
     normalise,
-    split_sentences,
 )
 
 

@@ -1,0 +1,456 @@
+"""Phases 1 and 2 of extraction: condition mentions in each sentence, then the document's conditions.
+
+Phase 1 (`find_mentions`) finds, sentence by sentence, the conditions named there: lexicon names, and
+names the lexicon lacks, recognised by medical morphology (a head word such as "syndrome" or a suffix
+such as "-itis" with anatomical or cause modifiers; "irritation of the X nerve"; a bare head given its
+site by the sentence), and learns aliases ("also known as", "(ABBR)").
+
+Phase 2 (`resolve_conditions`) keeps the conditions the article discusses (not mechanisms, not those only
+named in comparisons), gives each an id, category (lexicon, else inferred from its words), ICD-10-CM code
+and aliases, and folds "ruptured Baker's cyst" into "Baker's cyst".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from symcause.core.vocab import Match, norm_phrase
+from symcause.extraction import icd
+from symcause.extraction.document import Document
+from symcause.extraction.names import canonical_name, display_name, slugify
+from symcause.extraction.rules import Rules, categorise
+from symcause.extraction.sentences import Sentence
+from symcause.extraction.text import safe_lower
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d+")
+
+
+@dataclass
+class ConditionMention:
+    start: int
+    end: int
+    key: str            # lexicon id or canonical name
+    name: str           # display name
+    origin: str         # lexicon | morphology | inverted | site
+    primary: bool = True
+
+
+@dataclass
+class DocCondition:
+    condition_id: str
+    name: str
+    category: str
+    icd10: str | None
+    icd10_description: str | None
+    aliases: set[str]
+    origin: str
+    region: str | None
+    confidence: float
+    mentions: int = 0
+
+
+@dataclass
+class Mentions:
+    """Phase 1's result: the condition mentions of each sentence and the aliases learnt."""
+    per_sentence: list[list[ConditionMention]]
+    alias_to: dict[str, str]            # canonical alias -> condition key
+
+
+def risk_context(ms: list[Match]) -> bool:
+    """Does the sentence present things as risk or contributing factors ("Risk factors include",
+    "make it more likely")?"""
+    return any(m.kind.startswith("cue_") and m.value == "risk" for m in ms)
+
+
+def is_risk_condition(rules: Rules, key: str) -> bool:
+    """A lexicon condition that is also a risk factor of other conditions (biomechanical: flat feet,
+    weak glutes, training errors): in a risk context it is a factor, not a condition of the article."""
+    e = rules.vocab.lexicon.get(key)
+    return e is not None and e.category == "biomechanical"
+
+
+def home_region(rules: Rules, name: str) -> str | None:
+    """The region a condition's name places it in ("piriformis syndrome" -> buttock), if any."""
+    low = safe_lower(name)
+    for mt in rules.mx.phrases.find(low, name, rules.mx.groups):
+        if mt.kind in ("region", "anatomy"):
+            return mt.value
+    return None
+
+
+def alias_resolve(c: ConditionMention, alias_to: dict[str, str]) -> ConditionMention:
+    target = alias_to.get(c.key) or alias_to.get(canonical_name(c.name))
+    if target and target != c.key:
+        c.key = target
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# phase 1
+
+
+def find_mentions(rules: Rules, doc: Document) -> Mentions:
+    """Condition mentions per sentence. A biomechanical condition named inside another condition's section,
+    or in a risk context, is a factor of that condition ("tight hamstrings add to the load"), not a mention,
+    unless it is a heading or a "Label:"."""
+    text = doc.text
+    alias_to: dict[str, str] = {}
+    per_sentence: list[list[ConditionMention]] = []
+    risk_list = False      # inside a bullet list introduced by "Risk factors include:"
+    section_owner = False  # the current section's heading names a (non-biomechanical) condition
+    for k, s in enumerate(doc.sentences):
+        ms = doc.matches[k]
+        bullet = doc.bullets[k]
+        if s.heading or not bullet:
+            risk_list = False
+        risky = risk_list or risk_context(ms)
+        if s.heading:
+            section_owner = any(m.kind == "condition" and not is_risk_condition(rules, m.value) for m in ms)
+        demote = (risky or section_owner) and not s.heading
+        lex = [ConditionMention(m.start, m.end, m.value, rules.vocab.lexicon[m.value].name, "lexicon")
+               for m in ms if m.kind == "condition"
+               and not (demote and m.end > s.label_end and is_risk_condition(rules, m.value))]
+        if not bullet and text[s.start:s.end].rstrip().endswith(":") and risk_context(ms):
+            risk_list = True
+        taken = [(c.start, c.end) for c in lex]
+        regions = [m for m in ms if m.kind in ("region", "anatomy")]
+        morph = morph_candidates(rules, text, s, taken, regions)
+        morph = drop_definition_predicates(text, s, lex, morph)
+        morph = [c for c in morph if symptom_head_ok(rules, text, s, c)]
+        if demote:  # "Risk factors include: weak hip abductors, flat feet"
+            risks = [(m.start, m.end) for m in ms if m.kind == "f_risk"]
+            morph = [c for c in morph if c.end <= s.label_end or not any(a < c.end and c.start < b for a, b in risks)]
+        mentions = [alias_resolve(c, alias_to) for c in sorted(lex + morph, key=lambda c: c.start)]
+        per_sentence.append(mentions)
+        learn_aliases(text, s, ms, mentions, alias_to)
+    return Mentions(per_sentence, alias_to)
+
+
+# --------------------------------------------------------------------------------------------
+# phase 2
+
+
+def resolve_conditions(rules: Rules, doc: Document, found: Mentions) -> dict[str, DocCondition]:
+    """The document's conditions, keyed by mention key; updates `found.per_sentence` in place (mechanism
+    phrases and comparison-only conditions dropped, aliases and merged names resolved)."""
+    sent_mentions, alias_to = found.per_sentence, found.alias_to
+    compared_only: dict[str, bool] = {}
+    for k, mentions in enumerate(sent_mentions):
+        s, ms = doc.sentences[k], doc.matches[k]
+        # a mechanism phrase ("results from compression of the sciatic nerve") is not a condition
+        primary_keys = set(primary(rules, doc, ms, mentions, s))
+        mentions = [c for c in mentions if c.origin != "inverted" or c.key in primary_keys]
+        sent_mentions[k] = [alias_resolve(c, alias_to) for c in mentions]
+        for c in sent_mentions[k]:
+            only = compared(rules, doc, ms, c, s) and c.key not in primary_keys
+            compared_only[c.key] = compared_only.get(c.key, True) and only
+    # a condition named only in comparisons ("Like compartment syndrome, it ...") is not one of the article's
+    conditions: dict[str, DocCondition] = {}
+    for k, mentions in enumerate(sent_mentions):
+        sent_mentions[k] = [c for c in mentions if not compared_only.get(c.key)]
+        for c in sent_mentions[k]:
+            register(rules, conditions, c, doc.sentence_text(k), doc.text[c.start:c.end])
+    for alias, key in alias_to.items():
+        if key in conditions:
+            conditions[key].aliases.add(alias)
+    merge_prefixed(rules, conditions, sent_mentions)
+    return conditions
+
+
+# --------------------------------------------------------------------------------------------
+# the rules behind the phases
+
+
+def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int, int]],
+                      region_matches: list[Match]) -> list[ConditionMention]:
+    """Conditions recognised by morphology in one sentence."""
+    mx = rules.mx
+    sent = text[s.start:s.end]
+    # blank out "(ABBR)" inside names so "Iliotibial Band (ITB) Syndrome" reads as one phrase
+    masked = re.sub(r"\s\(([A-Z]{2,6}s?)\)(?=\s+[A-Za-z])", lambda m: " " * len(m.group(0)), sent)
+    words = [(m.start() + s.start, m.end() + s.start, m.group(0)) for m in _WORD.finditer(masked)]
+    out: list[ConditionMention] = []
+    for i, (_ws, we, w) in enumerate(words):
+        wl = w.lower()
+        is_head = wl in mx.head_words or (len(wl) > 6 and wl.endswith(mx.head_suffixes))
+        if not is_head:
+            continue
+        if i + 1 < len(words) and words[i + 1][2].lower() in mx.head_words and text[we:words[i + 1][0]].strip() == "":
+            continue  # the phrase goes on ("tendinitis syndrome", "disc herniation")
+        j = i
+        while j > 0 and i - j < int(rules.vocab.morphology.get("max_modifiers", 4)):
+            ps, pe, pw = words[j - 1]
+            gap = masked[pe - s.start:words[j][0] - s.start]
+            if gap.strip() not in ("", "-", "/"):
+                break
+            pl = pw.lower()
+            if pl in mx.strip_leading and pl not in mx.modifiers:
+                break
+            title_word = (pw[0].isupper() and not pw.isupper() and ps != s.start
+                          and text[max(s.start, ps - 2):ps].strip() not in (":", ".", "-"))
+            if pl in mx.modifiers or pl in mx.anatomy_words or title_word \
+                    or pl.endswith(mx.head_suffixes) or pl in ("pain", "stress", "band", "tunnel"):
+                j -= 1
+                continue
+            break
+        while j < i and words[j][2].lower() in mx.strip_leading:
+            j += 1
+        start, end = words[j][0], we
+        if i + 1 < len(words) and words[i + 1][2].lower().endswith(mx.latin_suffixes) \
+                and text[we:words[i + 1][0]] == " " and len(words[i + 1][2]) > 5:
+            end = words[i + 1][1]
+        if any(a < end and start < b for a, b in taken):
+            continue
+        phrase = re.sub(r"\s*\([^)]*\)", "", text[start:end])
+        if wl in mx.needs_pathology and not any(x[2].lower() in mx.pathology_modifiers for x in words[j:i]):
+            continue
+        key = canonical_name(phrase)
+        n_mods = i - j
+        if n_mods == 0 and wl in mx.inverted_heads:
+            inv = inverted_names(rules, text, words, i)
+            if inv:
+                inv_end = inv[0][1]
+                if not any(a < inv_end and start < b for a, b in taken):
+                    for name, _ in inv:
+                        inv_key = canonical_name(name)
+                        if inv_key not in mx.generic:
+                            out.append(ConditionMention(start, inv_end, inv_key, display_name(name), "inverted"))
+                continue
+        if key in mx.generic or norm_phrase(phrase) in mx.generic:
+            continue
+        if n_mods == 0:
+            if wl in mx.needs_site:
+                if i > 0 and words[i - 1][2].lower() in rules.history_words:
+                    continue  # "an old fracture", "a previous tear": history, not a condition here
+                site = site_for(rules, text, s, start, end, region_matches, taken)
+                if site is None:
+                    continue
+                phrase = f"{site} {wl}"
+                key = canonical_name(phrase)
+                if key not in mx.generic:
+                    out.append(ConditionMention(start, end, key, display_name(phrase), "site"))
+                continue
+            if wl in mx.head_words and wl not in mx.standalone:
+                continue
+            if len(wl) < 8:
+                continue
+        # the head word itself must not be a plain anatomy word ("knee" alone)
+        if n_mods == 0 and wl in mx.anatomy_words:
+            continue
+        mods = [x[2].lower() for x in words[j:i]]
+        if wl in mx.needs_modifier and not any(md in mx.modifiers or md in mx.anatomy_words for md in mods):
+            continue
+        if all(md in mx.anatomy_words or md in ("pain",) for md in mods) and wl in ("pain",):
+            continue
+        out.append(ConditionMention(start, end, key, display_name(re.sub(r"\s+", " ", phrase)), "morphology"))
+    return out
+
+
+def inverted_names(rules: Rules, text: str, words: list[tuple[int, int, str]], i: int) -> list[tuple[str, int]]:
+    """ "irritation of the common peroneal nerve" -> [("common peroneal nerve irritation", end)];
+    "strains of the quadriceps or hamstring muscles" -> quadriceps strain, hamstring strain."""
+    mx = rules.mx
+    head = canonical_name(words[i][2])
+    k = i + 1
+    if k >= len(words) or words[k][2].lower() != "of":
+        return []
+    k += 1
+    if k < len(words) and words[k][2].lower() in ("the", "a", "an", "your"):
+        k += 1
+    groups: list[list[str]] = [[]]
+    while k < len(words) and sum(len(g) for g in groups) < 5:
+        w = words[k][2].lower()
+        if w in ("or", "and") and groups[-1]:
+            groups.append([])
+            k += 1
+            continue
+        if w in mx.structures:
+            groups = [g for g in groups if g]
+            if not groups:
+                return []
+            end = words[k][1]
+            if len(groups) == 1:
+                return [(f"{' '.join(groups[0])} {w} {head}", end)]
+            return [(f"{' '.join(g)} {head}", end) for g in groups]
+        if w in mx.modifiers or w in mx.anatomy_words:
+            groups[-1].append(words[k][2])
+            k += 1
+            continue
+        return []
+    return []
+
+
+def site_for(rules: Rules, text: str, s: Sentence, start: int, end: int, regions: list[Match],
+              taken: list[tuple[int, int]]) -> str | None:
+    """A site word for a bare head ("bursitis" -> "popliteal bursitis"), from the nearest
+    region mention in the sentence, preferring "of the X" / "in the X" after the head."""
+    cands = [r for r in regions if s.start <= r.start < s.end and not (r.start >= start and r.end <= end)
+             and not any(a <= r.start < b for a, b in taken)]
+    if not cands:
+        return None
+    after = [r for r in cands if r.start >= end and r.start - end <= 30]
+    pick = after[0] if after else min(cands, key=lambda r: abs(r.start - start))
+    surface = pick.surface.lower()
+    first = surface.split()[0]
+    if pick.kind == "region" and first.endswith(("al", "ar", "ic")) and first not in ("lateral", "medial"):
+        return first
+    coarse = rules.vocab.region_coarse.get(pick.value, pick.value)
+    if coarse in ("leg",):
+        return None
+    return coarse.replace("_", " ")
+
+
+_COPULA = re.compile(r"\s*(?:\([^)]{0,40}\)\s*)?(?:,[^,.]{0,80},\s*)?(?:is|are|means|refers to|describes)\b")
+_CLASS_OF = re.compile(r"\bone of the (?:\w+ ){0,2}$")
+
+
+def drop_definition_predicates(text: str, s: Sentence, lex: list[ConditionMention],
+                                morph: list[ConditionMention]) -> list[ConditionMention]:
+    """In "Distal hamstring tendinitis is irritation of the hamstring tendons" the predicate describes the
+    subject condition; a morphology candidate there is not another condition. Nor is a class in
+    "one of the commonest meniscus injuries"."""
+    if not morph:
+        return morph
+    subject = [c for c in sorted(lex + morph, key=lambda c: c.start)
+               if c.start - s.start <= 4 and _COPULA.match(text, c.end)]
+    out = []
+    for c in morph:
+        if subject and c is not subject[0] and c.start > subject[0].end:
+            continue
+        if _CLASS_OF.search(text, max(s.start, c.start - 40), c.start):
+            continue
+        out.append(c)
+    return out
+
+
+_CAUSAL = re.compile(r"[^.;:]{0,30}\b(?:cause[sd]?|causing|lead[s]? to|led to|result[s]? in|contribute[sd]? to|"
+                     r"can|may|is|are)\b")
+
+
+def symptom_head_ok(rules: Rules, text: str, s: Sentence, c: ConditionMention) -> bool:
+    """ "thigh weakness" in running text is a symptom; as a heading, a "Label:" or the subject of a
+    causal sentence ("Hip muscle weakness can cause knee pain") it is a condition."""
+    head = c.name.lower().split()[-1] if c.name else ""
+    if c.origin not in ("morphology", "inverted") or head not in rules.symptom_words:
+        return True
+    if s.heading or c.end <= s.label_end:
+        return True
+    return c.start - s.start <= 4 and bool(_CAUSAL.match(text, c.end))
+
+
+def compared(rules: Rules, doc: Document, ms: list[Match], c: ConditionMention, s: Sentence) -> bool:
+    """Is the mention the object of a comparison ("like X", "unlike X", "mimicking X")?"""
+    markers = rules.comparison_markers
+    text = doc.text
+    for m in ms:
+        if m.kind not in ("secondary", "neg_forward") or m.value not in markers:
+            continue
+        if not (m.end <= c.start and c.start - m.end <= 30 and not re.search(r"[.;:]", text[m.end:c.start])):
+            continue
+        if m.value == "like":
+            # "conditions like X" / "an issue like X" give examples; "Like X, it ..." and "feels like X" compare
+            before = text[max(s.start, m.start - 12):m.start].lower()
+            if not (m.start - s.start <= 1 or before.rstrip().endswith(",")
+                    or re.search(r"\b(?:feels?|felt|looks?|just|much|mimics?|behaves?)\s*$", before)):
+                continue
+        return True
+    return False
+
+
+def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[ConditionMention], s: Sentence) -> list[str]:
+    """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
+    markers = [m for m in ms if m.kind in ("secondary",)]
+    neg = [m for m in ms if m.kind == "neg_forward" and m.value in ("unlike", "rather than", "instead of")]
+    if mentions:
+        # "This condition falls under the umbrella of X": X names what the anaphor already is
+        first = mentions[0].start
+        markers += [m for m in ms if m.kind == "alias_cue" and m.end <= first]
+    out = []
+    for c in mentions:
+        before = [m for m in markers + neg if m.end <= c.start and not (
+            m.value in rules.mx.comma_bounded and "," in doc.text[m.end:c.start])]
+        if before:
+            continue
+        out.append(c.key)
+    if not out and mentions and s.heading:
+        out = [c.key for c in mentions]
+    return list(dict.fromkeys(out))
+
+
+def learn_aliases(text: str, s: Sentence, ms: list[Match], mentions: list[ConditionMention],
+                   alias_to: dict[str, str]) -> None:
+    if not mentions:
+        return
+    sent = text[s.start:s.end]
+    # parenthesised abbreviation right after a condition: "Patellofemoral Pain Syndrome (PFPS)"
+    for c in mentions:
+        rest = text[c.end:s.end]
+        m = re.match(r"\s*\(([A-Z][A-Za-z]{1,7})\)", rest)
+        if m and m.group(1).upper() == m.group(1):
+            alias_to.setdefault(m.group(1).lower(), c.key)
+        inner = re.search(r"\(([A-Z]{2,6})\)\s+(\w+)", text[c.start:c.end + 2])
+        if inner:
+            alias_to.setdefault(f"{inner.group(1)} {inner.group(2)}".lower(), c.key)
+    # "X, also known as Y" / "X, also called Y": Y is the same condition as X
+    for cue in (m for m in ms if m.kind == "alias_cue"):
+        before = [c for c in mentions if c.end <= cue.start and cue.start - c.end <= 6]
+        if not before:  # "S1 radiculopathy, one form of what most people call sciatica"
+            near = [c for c in mentions if c.end <= cue.start and cue.start - c.end <= 30
+                    and "," in text[c.end:cue.start] and not re.search(r"[.;:()]", text[c.end:cue.start])]
+            before = near[-1:]
+        after = [c for c in mentions if c.start >= cue.end and c.start - cue.end <= 6]
+        if before and after and before[-1].key != after[0].key:
+            alias_to.setdefault(canonical_name(text[after[0].start:after[0].end]), before[-1].key)
+            if after[0].origin != "lexicon":
+                after[0].key = before[-1].key
+    _ = sent
+
+
+def register(rules: Rules, conditions: dict[str, DocCondition], c: ConditionMention, sentence: str,
+              surface_text: str = "") -> None:
+    cond = conditions.get(c.key)
+    if cond is None:
+        if c.origin == "lexicon":
+            e = rules.vocab.lexicon[c.key]
+            desc = icd.describe(e.icd10) if e.icd10 else None
+            cond = DocCondition(e.id, e.name, e.category, e.icd10, desc, set(), "lexicon", e.region, 0.95)
+        else:
+            cat, conf = categorise(rules, c.name, sentence)
+            hit = icd.lookup(c.name)
+            cid = slugify(c.name)
+            cond = DocCondition(cid, c.name, cat, hit[0] if hit else None, hit[1] if hit else None, set(),
+                                "site" if c.origin == "site" else "morphology",
+                                home_region(rules, c.name), conf)
+        conditions[c.key] = cond
+    cond.mentions += 1
+    # the name as written is an alias when it differs from the condition's name (a lexicon synonym
+    # such as "popliteal cyst" for Baker's cyst, or a morphology variant)
+    for written in {c.name, surface_text} - {""}:
+        surface = canonical_name(written)
+        if surface != canonical_name(cond.name):
+            cond.aliases.add(surface)
+
+
+def merge_prefixed(rules: Rules, conditions: dict[str, DocCondition], sent_mentions: list[list[ConditionMention]]) -> None:
+    """Fold "ruptured Baker's cyst" into "Baker's cyst" when both are in the document."""
+    by_canon = {canonical_name(c.name): k for k, c in conditions.items()}
+    by_canon.update({a: k for k, c in conditions.items() for a in c.aliases})
+    remap: dict[str, str] = {}
+    for key, cond in conditions.items():
+        if cond.origin == "lexicon":
+            continue
+        words = canonical_name(cond.name).split()
+        while len(words) > 1 and words[0] in rules.mx.merge_prefixes:
+            words = words[1:]
+            target = by_canon.get(" ".join(words))
+            if target and target != key:
+                remap[key] = target
+                break
+    for old, new in remap.items():
+        gone = conditions.pop(old)
+        conditions[new].aliases.add(canonical_name(gone.name))
+        conditions[new].mentions += gone.mentions
+    for mentions in sent_mentions:
+        for c in mentions:
+            c.key = remap.get(c.key, c.key)

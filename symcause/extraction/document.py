@@ -1,0 +1,61 @@
+"""Phase 0 of extraction: one document read for the rules (the per-call state of `Extractor.extract`).
+
+A `Document` holds the normalised text, its sentences and, per sentence, the vocabulary matches that
+fall inside it. Every later phase reads it; none of them keeps state on the shared `Extractor`.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from symcause.core.vocab import Match
+from symcause.extraction.rules import Rules
+from symcause.extraction.sentences import Sentence, split_sentences
+from symcause.extraction.text import safe_lower
+
+_BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7]|\d{1,2}[.)])\s+")
+
+
+@dataclass
+class Document:
+    source_id: str
+    text: str
+    sentences: list[Sentence]
+    matches: list[list[Match]]          # per sentence, in text order
+    bullets: list[bool] = field(default_factory=list)  # per sentence: first sentence of a bulleted line
+
+    def sentence_text(self, k: int) -> str:
+        s = self.sentences[k]
+        return self.text[s.start:s.end]
+
+    def between(self, a: int, b: int) -> str:
+        """The document text between offsets a and b."""
+        return self.text[a:b]
+
+
+def is_bullet(text: str, s: Sentence) -> bool:
+    """Is the sentence the first sentence of a bulleted / numbered line?"""
+    line_start = text.rfind("\n", 0, s.start) + 1
+    return bool(_BULLET_LINE.match(text[line_start:s.start + 1]))
+
+
+def read_document(source_id: str, text: str, rules: Rules, headings: frozenset[str] = frozenset()) -> Document:
+    """Sentences, one matcher pass over the whole text, and the matches of each sentence.
+
+    A red-flag word inside a red-flag section cue is dropped ("the red of red flags", "the emergency of
+    emergency department"); every other match is kept in the sentence that contains it."""
+    mx = rules.mx
+    sentences = split_sentences(text, headings)
+    matches = mx.phrases.find(safe_lower(text), text, mx.groups)
+    starts = [s.start for s in sentences]
+    per_sent: list[list[Match]] = [[] for _ in sentences]
+    section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
+    for mt in matches:
+        k = bisect_right(starts, mt.start) - 1
+        if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
+            continue
+        if k >= 0 and mt.end <= sentences[k].end:
+            per_sent[k].append(mt)
+    return Document(source_id, text, sentences, per_sent, [is_bullet(text, s) for s in sentences])

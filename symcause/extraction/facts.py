@@ -1,0 +1,253 @@
+"""Phase 4 of extraction: the facts a sentence states about its focus condition(s).
+
+Symptom facts pair each symptom with the regions in the same clause (else the sentence, else the
+condition's own region), with the pain qualities near it; ConText-style cue scopes mark negated and
+hedged mentions; "stops above the knee" records a negated region. Factor facts take their kind from
+the nearest cue (worse with / eases with / due to), a lead sentence's cue, or red-flag context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from symcause.core.vocab import Match, norm_phrase
+from symcause.extraction.conditions import DocCondition
+from symcause.extraction.rules import EXTRACTOR_VERSION, Rules
+from symcause.extraction.sentences import Sentence
+
+Row = dict[str, object]
+
+
+_BACK_OF = re.compile(r"\s+(?:and|or)\s+(?:[a-z]+\s+){0,3}of\s+(?:the|your|my)\s+(knee|thigh|calf|leg|heel)\b", re.I)
+_BACK_OF_REGION = {"knee": "knee_back", "thigh": "thigh_back", "calf": "calf", "leg": "calf", "heel": "ankle"}
+
+
+def _coordinated_back(m: Match, after: str) -> Match:
+    """ "the back and outer side of the knee": this "back" is the back of the knee, not the lower back."""
+    if m.value == "lower_back" and m.surface.lower() == "back":
+        hit = _BACK_OF.match(after)
+        if hit:
+            return Match(m.start, m.end, m.kind, _BACK_OF_REGION[hit.group(1).lower()], m.surface)
+    return m
+
+def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
+    """Text of the sentence between document offsets a and b."""
+    return sent_text[a - s.start:b - s.start]
+
+def _fact_id(*parts: object) -> str:
+    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
+
+def _bounded(r: Match, bounds: list[Match]) -> bool:
+    return any(b.end <= r.start and r.start - b.end < 25 for b in bounds)
+
+def clauses(s: Sentence, ms: list[Match]) -> list[tuple[int, int]]:
+    cuts = [s.start]
+    for m in ms:
+        if m.kind == "terminator" or (m.kind == "boundary"):
+            cuts.append(m.start)
+    cuts.append(s.end)
+    cuts = sorted(set(cuts))
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: int, kinds: tuple[str, str]) -> bool:
+    """Is `pos` in the scope of a forward cue of kinds[0] or a backward cue of kinds[1]?"""
+    for m in ms:
+        if m.kind == kinds[0] and m.end <= pos:
+            between = [t for t in ms if t.kind == "terminator" and m.end <= t.start < pos]
+            if between:
+                continue
+            if m.value in rules.mx.comma_bounded or m.value in ("unlike",):
+                if "," in sent_text[m.end - s.start:pos - s.start]:
+                    continue
+            gap_text = sent_text[m.end - s.start:pos - s.start]
+            if kinds[0] == "neg_forward" and (pos - m.end > 80 or ", and " in gap_text or ", but " in gap_text):
+                continue
+            return True
+        if m.kind == kinds[1] and m.start >= pos:
+            between = [t for t in ms if t.kind == "terminator" and pos <= t.start < m.start]
+            if not between:
+                return True
+    return False
+
+def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
+                   cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
+                   inherited: bool) -> list[dict]:
+    def outside(m: Match) -> bool:
+        return not any(a <= m.start and m.end <= b for a, b in cond_spans)
+
+    # "tight hamstrings", "weak hip abductors", "tight belts" are factors, not symptoms
+    factor_spans = [(m.start, m.end) for m in ms if m.kind in ("f_risk", "f_act")]
+    syms = [m for m in ms if m.kind == "symptom" and outside(m)
+            and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)]
+    if not any(m.value == "pain" for m in syms):
+        quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
+        if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
+            q = quals0[0]
+            syms.append(Match(q.start, q.end, "symptom", "pain", q.surface))
+    if not syms:
+        return []
+    regs = [_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50)))
+            for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
+            and is_site(rules, sent_text, m.start - s.start, m.end - s.start)]
+    quals = [m for m in ms if m.kind == "quality" and outside(m)]
+    bounds = [m for m in ms if m.kind == "boundary"]
+    spans = clauses(s, ms)
+    cond = conditions[cid]
+    cid = cond.condition_id
+    out = []
+    for sym in syms:
+        cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
+        rs = [r for r in regs if cl[0] <= r.start < cl[1] and not _bounded(r, bounds)]
+        if not rs:
+            rs = [r for r in regs if not _bounded(r, bounds)
+                  and not any(sym.start < b.start < r.start for b in bounds)]
+        region_values = list(dict.fromkeys(r.value for r in rs))
+        region_src = "sentence"
+        if not region_values:
+            if cond.region:
+                region_values = [cond.region]
+                region_src = "condition"
+            else:
+                continue
+        neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
+        hedged = in_scope(rules, s, sent_text, ms, sym.start, ("hedge_forward", "hedge_backward"))
+        q_values: list[tuple[str | None, bool]] = [(None, neg)]
+        if sym.value == "pain":
+            implied = rules.mx.quality_implied.get(norm_phrase(sym.surface))
+            qs = [q for q in quals if cl[0] <= q.start < cl[1] and q.start != sym.start] or \
+                 [q for q in quals if abs(q.start - sym.start) < 60 and q.start != sym.start]
+            q_values = [(q.value, neg) for q in qs
+                        if in_scope(rules, s, sent_text, ms, q.start, ("neg_forward", "neg_backward")) == neg]
+            if implied and implied not in [q for q, _ in q_values]:
+                q_values.append((implied, neg))
+            if not q_values:
+                q_values = [(None, neg)]
+        conf = 0.9 if not hedged else 0.75
+        if inherited:
+            conf -= 0.15
+        if region_src == "condition":
+            conf -= 0.2
+        rule = "rule:sentence" if not inherited else "rule:discourse"
+        neg_cues = [m for m in ms if m.kind == "neg_forward" and m.start >= sym.end]
+        for region in region_values:
+            # "the pain rarely spreads below the knee": a negation between symptom and region negates the pair
+            where = next((r for r in rs if r.value == region), None)
+            neg_between = where is not None and any(
+                m.end <= where.start and not re.search(r"[.;]|\band\b|\bbut\b", text_between(sent_text, s, sym.end, m.start))
+                for m in neg_cues)
+            for quality, qneg in q_values:
+                out.append(fact_row(rules, source_id, cid, s, sent_text, sym.value, region, quality,
+                                          qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3)))
+    # explicit boundaries: "stops above the knee" -> pain not in the knee
+    for b in bounds:
+        after = [r for r in regs if r.start >= b.end and r.start - b.end < 25]
+        if after and any(sm.value == "pain" for sm in syms):
+            out.append(fact_row(rules, source_id, cid, s, sent_text, "pain", after[0].value, None, True, False,
+                                      "rule:boundary", 0.8))
+    return out
+
+def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
+    """A region mention that names where a symptom is felt, not where a cause lies
+    ("a nerve root in the lower back", "originating at the hip", "the initial knee issue")."""
+    after = sent[end:end + 16].lower()
+    m = re.match(r"\s*([a-z]+)", after)
+    if m and m.group(1) in rules.mx.region_non_site_followers:
+        return False
+    before = sent[max(0, start - 40):start].lower()
+    return not any(re.search(rf"\b{re.escape(cue)}\s+(?:the\s+|a\s+|your\s+|their\s+)?$", before)
+                   for cue in rules.mx.region_origin_cues)
+
+def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
+              quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float) -> dict:
+    return {
+        "fact_id": _fact_id(source_id, cid, symptom, region, quality, negated, s.start),
+        "source_id": source_id,
+        "condition_id": cid,
+        "symptom": symptom,
+        "region": region,
+        "region_coarse": rules.vocab.region_coarse[region],
+        "quality": quality,
+        "negated": bool(negated),
+        "hedged": bool(hedged),
+        "evidence": sent_text,
+        "char_start": s.start,
+        "char_end": s.end,
+        "extractor": f"{EXTRACTOR_VERSION}:{extractor}",
+        "confidence": max(0.05, min(1.0, confidence)),
+    }
+
+def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
+                  cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
+                  own_spans: list[tuple[int, int]] | None = None, default_cue: str | None = None) -> list[dict]:
+    out = []
+    cues = [m for m in ms if m.kind.startswith("cue_")]
+    not_self = rules.not_self_risk
+    for f in (m for m in ms if m.kind in ("f_act", "f_risk", "f_red")):
+        if any(a <= f.start and f.end <= b for a, b in cond_spans):
+            # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor:
+            # recorded with scope `condition` (derived from the name, not a separate statement)
+            if (f.kind == "f_risk" and f.value not in not_self and own_spans
+                    and any(a <= f.start and f.end <= b for a, b in own_spans)):
+                out.append(factor_row(source_id, cid, s, sent_text, "risk_factor", f.value, False, False,
+                                            "rule:condition_name", 0.9, "condition"))
+            continue
+        before = [c for c in cues if c.end <= f.start and not any(
+            t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]
+        cue = before[-1] if before else None
+        if cue is None:
+            after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12]
+            if not after:
+                # "Sitting for a long time, bending forward and coughing often make the pain worse":
+                # a list of factors before the cue, in the same clause
+                after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
+                         and norm_phrase(text_between(sent_text, s, c.start, c.end)) in rules.backward_cues
+                         and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b",
+                                           text_between(sent_text, s, f.end, c.start))]
+            cue = after[0] if after else None
+        kind: str | None
+        if f.kind == "f_red":
+            if red_here:
+                kind = "red_flag"
+            elif cue is not None and cue.value == "risk" and f.value not in ("fever", "chills"):
+                kind = None
+            else:
+                kind = None
+        elif cue is not None or default_cue is not None:
+            cue_value = cue.value if cue is not None else str(default_cue)
+            kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue_value]
+            if kind == "risk_factor" and f.kind == "f_act":
+                kind = "aggravating"  # "common in runners", "repetitive strain (jumping, squatting)"
+            if kind in ("aggravating", "relieving") and f.kind == "f_risk":
+                kind = "risk_factor"
+        elif f.kind == "f_risk" and f.value not in ("prior_injury", "arthritis", "age", "overuse", "muscle_imbalance"):
+            kind = "risk_factor"
+        else:
+            kind = None
+        if kind is None:
+            continue
+        neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
+        hedged = in_scope(rules, s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
+        conf = (0.85 if cue is not None else 0.75 if default_cue else 0.65) - (0.15 if inherited else 0.0)
+        how = "cue" if cue else "list_cue" if default_cue else "vocab"
+        out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged,
+                                    f"rule:{how}", round(conf, 3), "sentence"))
+    return out
+
+def factor_row(source_id: str, cid: str, s: Sentence, sent_text: str, kind: str, value: str,
+                negated: bool, hedged: bool, extractor: str, confidence: float, scope: str) -> dict:
+    return {
+        "fact_id": _fact_id(source_id, cid, kind, value, negated, s.start, scope),
+        "source_id": source_id,
+        "condition_id": cid,
+        "kind": kind,
+        "factor": value,
+        "negated": bool(negated),
+        "hedged": bool(hedged),
+        "scope": scope,
+        "evidence": sent_text,
+        "char_start": s.start,
+        "char_end": s.end,
+        "extractor": f"{EXTRACTOR_VERSION}:{extractor}",
+        "confidence": max(0.05, min(1.0, confidence)),
+    }

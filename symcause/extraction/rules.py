@@ -1,0 +1,184 @@
+"""The extractor's rules, built once from the vocabularies in `schemas/`: one Aho-Corasick phrase
+matcher over every vocabulary phrase, and the word sets and cue lists the phases consult.
+
+Nothing here depends on a document: `Rules` is immutable and shared by every call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from symcause.core.contract import CATEGORIES
+from symcause.core.vocab import PhraseMatcher, Vocab, norm_phrase, phrase_variants
+
+EXTRACTOR_VERSION = "rules-1"
+
+
+@dataclass
+class Matchers:
+    phrases: PhraseMatcher
+    groups: dict[str, str]
+    head_words: frozenset[str]
+    head_suffixes: tuple[str, ...]
+    needs_modifier: frozenset[str]
+    modifiers: frozenset[str]
+    generic: frozenset[str]
+    strip_leading: frozenset[str]
+    anatomy_words: frozenset[str]
+    red_flag_values: frozenset[str]
+    risk_values: frozenset[str]
+    quality_implied: dict[str, str]
+    needs_site: frozenset[str] = field(default_factory=frozenset)
+    standalone: frozenset[str] = field(default_factory=frozenset)
+    needs_pathology: frozenset[str] = field(default_factory=frozenset)
+    pathology_modifiers: frozenset[str] = field(default_factory=frozenset)
+    merge_prefixes: tuple[str, ...] = ()
+    latin_suffixes: tuple[str, ...] = ()
+    inverted_heads: frozenset[str] = field(default_factory=frozenset)
+    region_non_site_followers: frozenset[str] = field(default_factory=frozenset)
+    region_origin_cues: tuple[str, ...] = ()
+    structures: frozenset[str] = field(default_factory=frozenset)
+    comma_bounded: frozenset[str] = field(default_factory=frozenset)
+
+
+def build_matchers(vocab: Vocab) -> Matchers:
+    m = PhraseMatcher()
+    groups: dict[str, str] = {}
+    anatomy_words: set[str] = set()
+    for region, spec in vocab.regions.items():
+        for phrase in spec.get("synonyms") or []:
+            m.add(phrase, "region", region)
+            anatomy_words.update(norm_phrase(phrase).split())
+        for phrase in spec.get("anatomy") or []:
+            m.add(phrase, "anatomy", region)
+            anatomy_words.update(norm_phrase(phrase).split())
+    groups["anatomy"] = "region"
+    for symptom, spec in vocab.symptoms.items():
+        for phrase in [symptom.replace("_", " "), *(spec.get("synonyms") or [])]:
+            m.add(phrase, "symptom", symptom)
+    quality_implied: dict[str, str] = {}
+    for quality, spec in vocab.qualities.items():
+        for phrase in spec.get("synonyms") or []:
+            m.add(phrase, "quality", quality)
+            quality_implied[norm_phrase(phrase)] = quality
+    for group_name, kind in (("activities", "f_act"), ("risk_factors", "f_risk"), ("red_flags", "f_red")):
+        for value, phrases in vocab.factor_groups[group_name].items():
+            for phrase in [value.replace("_", " "), *(phrases or [])]:
+                m.add(phrase, kind, value)
+    groups.update({"f_act": "factor", "f_risk": "factor"})
+    ctx = vocab.context
+    for key in ("forward", "backward"):
+        for phrase in ctx["negation"].get(key) or []:
+            m.add(phrase, f"neg_{key}", phrase)
+        for phrase in ctx["hedge"].get(key) or []:
+            m.add(phrase, f"hedge_{key}", phrase)
+    groups.update({"neg_forward": "cue", "neg_backward": "cue", "hedge_forward": "hedge", "hedge_backward": "hedge"})
+    for key in ("aggravating", "relieving", "risk"):
+        for phrase in ctx.get(key) or []:
+            m.add(phrase, f"cue_{key}", key)
+        groups[f"cue_{key}"] = "kindcue"
+    for phrase in ctx.get("red_flag_section") or []:
+        m.add(phrase, "redflag_section", "red_flag")
+    for phrase in ctx.get("secondary_markers") or []:
+        m.add(phrase, "secondary", phrase)
+    for phrase in ctx.get("anaphora") or []:
+        m.add(phrase, "anaphora", phrase)
+    for phrase in ctx.get("region_boundary") or []:
+        m.add(phrase, "boundary", phrase)
+    for phrase in ctx.get("terminators") or []:
+        if phrase.isalpha():
+            m.add(phrase, "terminator", phrase)
+    morph = vocab.morphology
+    for phrase in morph.get("alias_cues") or []:
+        m.add(phrase, "alias_cue", phrase)
+    countable = {"sprain", "strain", "tear", "injury", "fracture", "cyst", "rupture", "lesion", "spur", "dislocation",
+                 "syndrome", "contusion", "avulsion", "herniation", "bulge"}
+    for cid, entry in vocab.lexicon.items():
+        for phrase in (entry.name, *entry.synonyms):
+            m.add(phrase, "condition", cid)
+            words = phrase.split()
+            if len(words) > 1 and words[-1].lower() in countable:  # "MCL sprains", "stress fractures"
+                last = words[-1]
+                m.add(" ".join([*words[:-1], last[:-1] + "ies" if last.endswith("y") else last + "s"]), "condition", cid)
+    m.build()
+    heads = frozenset(norm_phrase(w) for w in morph.get("head_words") or [])
+    return Matchers(
+        phrases=m,
+        groups=groups,
+        head_words=heads,
+        head_suffixes=tuple(morph.get("head_suffixes") or ()),
+        needs_modifier=frozenset(norm_phrase(w) for w in morph.get("needs_modifier") or []),
+        modifiers=frozenset(norm_phrase(w) for w in morph.get("modifiers") or []),
+        generic=frozenset(v for w in morph.get("generic") or [] for v in phrase_variants(w)),
+        strip_leading=frozenset(norm_phrase(w) for w in morph.get("strip_leading") or []),
+        anatomy_words=frozenset(anatomy_words),
+        red_flag_values=frozenset(vocab.factor_groups["red_flags"]),
+        risk_values=frozenset(vocab.factor_groups["risk_factors"]),
+        quality_implied=quality_implied,
+        needs_site=frozenset(norm_phrase(w) for w in morph.get("needs_site") or []),
+        standalone=frozenset(norm_phrase(w) for w in morph.get("standalone") or []),
+        needs_pathology=frozenset(norm_phrase(w) for w in morph.get("needs_pathology") or []),
+        pathology_modifiers=frozenset(norm_phrase(w) for w in morph.get("pathology_modifiers") or []),
+        merge_prefixes=tuple(norm_phrase(w) for w in morph.get("merge_prefixes") or []),
+        latin_suffixes=tuple(norm_phrase(w) for w in morph.get("latin_suffixes") or []),
+        inverted_heads=frozenset(norm_phrase(w) for w in morph.get("inverted_heads") or []),
+        region_non_site_followers=frozenset(norm_phrase(w) for w in ctx.get("region_non_site_followers") or []),
+        region_origin_cues=tuple(norm_phrase(w) for w in ctx.get("region_origin_cues") or []),
+        structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
+        comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
+    )
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the phases read besides the document: the vocabularies, the matcher and derived word sets."""
+
+    vocab: Vocab
+    mx: Matchers
+    backward_cues: frozenset[str]          # cues that may govern factors named before them
+    symptom_words: frozenset[str]          # one-word symptom synonyms ("weakness") that can head a name
+    history_words: frozenset[str]          # "old", "previous": a bare head after them is history
+    comparison_markers: frozenset[str]     # "like", "unlike", "mimics": the object is compared, not discussed
+    category_cues: dict[str, list[str]]    # category -> cue stems
+    strong_category_cues: dict[str, list[str]]
+    not_self_risk: frozenset[str]          # risk factors a condition's own name does not imply
+
+
+def build_rules(vocab: Vocab) -> Rules:
+    ctx = vocab.context
+    return Rules(
+        vocab=vocab,
+        mx=build_matchers(vocab),
+        backward_cues=frozenset(norm_phrase(x) for x in ctx.get("backward_cues") or ()),
+        symptom_words=frozenset(w for spec in vocab.symptoms.values() for w in (spec.get("synonyms") or [])
+                                if " " not in w) - {"sciatica", "neuralgia", "lump", "bump"},
+        history_words=frozenset(vocab.morphology.get("history_modifiers") or ()),
+        comparison_markers=frozenset(ctx.get("comparison_markers") or ()),
+        category_cues={cat: [norm_phrase(c) for c in spec.get("cues") or []] for cat, spec in vocab.categories.items()},
+        strong_category_cues={cat: [norm_phrase(c) for c in spec.get("strong_cues") or []]
+                              for cat, spec in vocab.categories.items()},
+        not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
+    )
+
+
+def categorise(rules: Rules, name: str, context: str = "") -> tuple[str, float]:
+    """Category of an unseen condition by cue stems in its name (x3, strong cues x8) and in its context (x1),
+    with a confidence from the winning share of the score (0.4-0.95)."""
+    name_l = " " + norm_phrase(name) + " "
+    ctx_l = " " + norm_phrase(context) + " "
+    scores: dict[str, float] = {}
+    for cat, cues in rules.category_cues.items():
+        s = 0.0
+        for cue in rules.strong_category_cues[cat]:
+            if " " + cue in name_l:
+                s += 8.0
+        for cue in cues:
+            if " " + cue in name_l:
+                s += 3.0 + 0.5 * cue.count(" ")
+            if context and " " + cue in ctx_l:
+                s += 1.0
+        scores[cat] = s
+    best = max(CATEGORIES, key=lambda c: (scores[c], -CATEGORIES.index(c)))
+    total = sum(scores.values())
+    conf = scores[best] / total if total else 0.0
+    return (best if scores[best] > 0 else "biomechanical"), round(min(0.95, 0.4 + 0.5 * conf), 3)

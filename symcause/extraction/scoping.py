@@ -1,0 +1,115 @@
+"""Phase 3 of extraction: which condition(s) each sentence is about, and in what context.
+
+A sentence is about the conditions it names as its subject (not those after "due to", "like",
+"unlike" ...); else, within a paragraph, about the paragraph's condition; an anaphor ("this condition",
+"the cyst") continues the last one; a new paragraph returns to the section heading's condition.
+Generic sub-headings ("Symptoms", "Who gets it?") keep the section's condition. A "when to see a
+doctor" section, a sentence with such a cue, or the bullets under a lead sentence ending in ':' with
+one ("See a doctor straight away if you notice:") are red-flag context; a lead sentence ending in ':'
+with a factor cue ("Common triggers include:") gives the bullets below it that cue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from symcause.core.vocab import Match
+from symcause.extraction.conditions import ConditionMention, primary
+from symcause.extraction.document import Document
+from symcause.extraction.rules import Rules
+
+# A generic sub-heading of a condition's section: a question about "it", or a usual section name
+SUBHEADING = re.compile(
+    r"^(?:(?:what|who|how|why|when|where|is|are|can|does|do|will|should)\b.*\b(?:it|this|they|them|these|you)\b"
+    r"|(?:(?:common |typical |the )?(?:signs|symptoms|signs and symptoms|causes|risk factors|who is at risk|diagnosis"
+    r"|treatment|treatments|self[- ]help|outlook|prognosis|prevention|what helps|recovery|management|exercises"
+    r"|overview|complications|at a glance|summary|key points|home care|self-care)\b))",
+    re.IGNORECASE)
+
+
+@dataclass
+class SentenceScope:
+    """What phase 4 needs to know about one sentence."""
+    focus: list[str] = field(default_factory=list)   # condition keys the sentence's facts belong to
+    inherited: bool = False                          # focus from context, not named in the sentence
+    red_block: bool = False                          # inside a red-flag section or sentence: no symptom facts
+    red_here: bool = False                           # red-flag words here are red flags
+    list_cue: str | None = None                      # the cue of a lead sentence this bullet is listed under
+
+
+@dataclass
+class Scopes:
+    per_sentence: list[SentenceScope]
+    document_red_flags: list[tuple[int, Match]]      # (sentence, red-flag match) not tied to a condition
+
+
+def _has(ms: list[Match], kind: str) -> bool:
+    return any(m.kind == kind for m in ms)
+
+
+def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMention]]) -> Scopes:
+    """The focus and context of every sentence (headings get an empty scope)."""
+    out: list[SentenceScope] = []
+    section_focus: list[str] = []
+    para_focus: list[str] = []
+    last_focus: list[str] = []
+    last_para = -1
+    in_red_section = False
+    doc_red_flags: list[tuple[int, Match]] = []
+    list_cue: str | None = None  # "Common triggers include:" -> the bullets below are aggravating factors
+    red_list = False             # "See a doctor straight away if you notice:" -> the bullets below are red flags
+    for k, s in enumerate(doc.sentences):
+        ms, named, bullet = doc.matches[k], mentions[k], doc.bullets[k]
+        sent_text = doc.sentence_text(k)
+        if not bullet:
+            lead = [m.value for m in ms if m.kind.startswith("cue_")]
+            list_cue = lead[0] if lead and sent_text.rstrip().endswith(":") else None
+            red_list = sent_text.rstrip().endswith(":") and _has(ms, "redflag_section")
+        if s.heading:
+            out.append(SentenceScope())
+            if not named and section_focus and SUBHEADING.match(sent_text.strip()):
+                # "What does it feel like?", "Symptoms", "Who gets it?" under a condition's heading
+                in_red_section = _has(ms, "redflag_section")
+                last_para = s.paragraph
+                continue
+            section_focus = list(dict.fromkeys(primary(rules, doc, ms, named, s)))
+            para_focus, last_focus = list(section_focus), list(section_focus)
+            last_para = s.paragraph
+            in_red_section = _has(ms, "redflag_section") and not any(c.primary for c in named)
+            continue
+        new_para = s.paragraph != last_para
+        last_para = s.paragraph
+        subject = primary(rules, doc, ms, named, s)
+        anaphoric = any(m.kind == "anaphora" and m.start - s.start <= 40 for m in ms)
+        if s.label_end:
+            label_conds = [c.key for c in named if c.end <= s.label_end]
+            if label_conds:
+                subject = label_conds
+                para_focus = label_conds
+            elif not subject:
+                para_focus = list(section_focus) or para_focus
+        if subject:
+            focus = subject
+        elif s.label_end and para_focus:
+            focus = para_focus
+        elif anaphoric and (last_focus or para_focus):
+            focus = last_focus if new_para and last_focus else (para_focus or last_focus)
+        elif not new_para and para_focus:
+            focus = para_focus
+        else:
+            focus = list(section_focus)
+        if new_para and not subject and not anaphoric and not s.label_end:
+            focus = list(section_focus)
+        para_focus = focus or para_focus if not new_para else focus
+        if focus:
+            last_focus = focus
+        red_block = in_red_section or _has(ms, "redflag_section")
+        # bullets under a red-flag lead are red flags; under a condition's heading ("Warning signs include:")
+        # they are also its symptoms, so they still give symptom facts
+        red_here = red_block or (bullet and red_list)
+        if not focus and red_here:
+            doc_red_flags.extend((k, m) for m in ms if m.kind == "f_red")
+        out.append(SentenceScope(focus=focus, inherited=not subject, red_block=red_block, red_here=red_here,
+                                 list_cue=list_cue if bullet else None))
+    return Scopes(out, doc_red_flags)
