@@ -29,6 +29,7 @@ def vocab_values(vocab: Vocab) -> dict[str, list[str]]:
         "qualities": list(vocab.qualities),
         "factors": sorted(vocab.factor_values),
         "factor_kinds": list(FACTOR_KINDS),
+        "frequencies": list(vocab.frequencies),
     }
 
 

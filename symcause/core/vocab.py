@@ -149,6 +149,7 @@ class LexiconEntry:
     age_mean: float | None = None
     age_sd: float | None = None
     female_share: float | None = None
+    mimic: bool = False      # vascular / bone / infection / tumour: only sits in the least-bad category
 
 
 @dataclass
@@ -157,16 +158,24 @@ class Vocab:
     region_coarse: dict[str, str]
     symptoms: dict[str, dict[str, Any]]
     qualities: dict[str, dict[str, Any]]
-    factor_groups: dict[str, dict[str, list[str]]]
+    factor_groups: dict[str, dict[str, list[str]]]   # group -> value -> phrases (onsets: strong phrases)
     context: dict[str, Any]
     morphology: dict[str, Any]
     categories: dict[str, dict[str, Any]]
     lexicon: dict[str, LexiconEntry]
     lexicon_index: dict[str, str] = field(default_factory=dict)
+    weak_onsets: dict[str, list[str]] = field(default_factory=dict)   # onset value -> phrases needing an onset cue
+    frequencies: dict[str, dict[str, Any]] = field(default_factory=dict)  # value -> {p, synonyms}
+    joint_cues: tuple[str, ...] = ()     # categories.yaml: joint structures (hip or knee decided by region)
+    mimic_cues: tuple[str, ...] = ()     # categories.yaml: vascular / bone / infection / tumour stems
 
     @property
     def factor_values(self) -> set[str]:
         return {v for group in self.factor_groups.values() for v in group}
+
+
+# factors.yaml groups: Version 1 activities / risk factors / red flags, then the Version 2 kinds
+FACTOR_GROUPS = ("activities", "risk_factors", "red_flags", "onsets", "exam_findings", "timings", "demographics")
 
 
 def _check_keys(path: Path, data: Any, key: str) -> Any:
@@ -184,7 +193,8 @@ def load_vocab(root: Path | None = None) -> Vocab:
     factors = load_yaml(vdir / "factors.yaml")
     context = load_yaml(vdir / "context.yaml")
     morphology = load_yaml(vdir / "morphology.yaml")
-    categories = _check_keys(vdir / "categories.yaml", load_yaml(vdir / "categories.yaml"), "categories")
+    category_file = load_yaml(vdir / "categories.yaml")
+    categories = _check_keys(vdir / "categories.yaml", category_file, "categories")
     if tuple(categories) != CATEGORIES:
         raise BadInputError(f"{vdir / 'categories.yaml'}: categories must be exactly {list(CATEGORIES)}")
     region_coarse = {}
@@ -193,11 +203,15 @@ def load_vocab(root: Path | None = None) -> Vocab:
         if coarse not in regions and coarse != "leg":
             raise BadInputError(f"{vdir / 'regions.yaml'}: region '{name}' has unknown coarse '{coarse}'")
         region_coarse[name] = coarse
-    factor_groups = {
-        "activities": factors.get("activities", {}),
-        "risk_factors": factors.get("risk_factors", {}),
-        "red_flags": factors.get("red_flags", {}),
-    }
+    factor_groups = {group: dict(factors.get(group) or {}) for group in FACTOR_GROUPS}
+    onsets = factor_groups.pop("onsets")
+    factor_groups["onsets"] = {v: list((spec or {}).get("strong") or []) for v, spec in onsets.items()}
+    weak_onsets = {v: list((spec or {}).get("weak") or []) for v, spec in onsets.items()}
+    freq_path = vdir / "frequency.yaml"
+    frequencies = _check_keys(freq_path, load_yaml(freq_path), "frequencies") if freq_path.exists() else {}
+    for value, spec in frequencies.items():
+        if not isinstance(spec, dict) or not 0 <= float(spec.get("p", -1)) <= 1:
+            raise BadInputError(f"{freq_path}: frequency '{value}' needs a number p between 0 and 1")
     lex_path = base / "conditions.yaml"
     lexicon: dict[str, LexiconEntry] = {}
     index: dict[str, str] = {}
@@ -225,6 +239,7 @@ def load_vocab(root: Path | None = None) -> Vocab:
             age_mean=age[0],
             age_sd=age[1] if len(age) > 1 else None,
             female_share=item.get("female_share"),
+            mimic=bool(item.get("mimic", False)),
         )
         lexicon[cid] = entry
         for phrase in (entry.name, *entry.synonyms):
@@ -241,6 +256,10 @@ def load_vocab(root: Path | None = None) -> Vocab:
         categories=categories,
         lexicon=lexicon,
         lexicon_index=index,
+        weak_onsets=weak_onsets,
+        frequencies=frequencies,
+        joint_cues=tuple(norm_phrase(c) for c in category_file.get("joint_cues") or ()),
+        mimic_cues=tuple(norm_phrase(c) for c in category_file.get("mimic_cues") or ()),
     )
 
 

@@ -38,7 +38,7 @@ from symcause.model.training import fit_model
 
 
 def bench_extraction(sources: Path, corpus_mb: float, repeats: int) -> dict[str, Any]:
-    docs = [read_article(p, 50_000_000)[1] for p in collect_paths([sources])]
+    docs = [read_article(p, 50_000_000).text for p in collect_paths([sources])]
     if not docs:
         raise SystemExit(f"{sources}: no articles to benchmark on")
     corpus: list[str] = []

@@ -19,7 +19,7 @@ from symcause.core.vocab import Match, norm_phrase
 from symcause.extraction import icd
 from symcause.extraction.document import Document
 from symcause.extraction.names import canonical_name, display_name, slugify
-from symcause.extraction.rules import Rules, categorise
+from symcause.extraction.rules import Rules, categorise, is_mimic
 from symcause.extraction.sentences import Sentence
 from symcause.extraction.text import safe_lower
 
@@ -48,6 +48,8 @@ class DocCondition:
     region: str | None
     confidence: float
     mentions: int = 0
+    category_source: str = "inferred"   # lexicon | inferred
+    mimic: bool = False
 
 
 @dataclass
@@ -121,6 +123,9 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
         if demote:  # "Risk factors include: weak hip abductors, flat feet"
             risks = [(m.start, m.end) for m in ms if m.kind == "f_risk"]
             morph = [c for c in morph if c.end <= s.label_end or not any(a < c.end and c.start < b for a, b in risks)]
+        if s.heading and not lex and not morph:
+            named = heading_mention(rules, doc, k)
+            morph = [named] if named else []
         mentions = [alias_resolve(c, alias_to) for c in sorted(lex + morph, key=lambda c: c.start)]
         per_sentence.append(mentions)
         learn_aliases(text, s, ms, mentions, alias_to)
@@ -155,11 +160,109 @@ def resolve_conditions(rules: Rules, doc: Document, found: Mentions) -> dict[str
         if key in conditions:
             conditions[key].aliases.add(alias)
     merge_prefixed(rules, conditions, sent_mentions)
+    refine_inferred(rules, doc, conditions, sent_mentions)
     return conditions
+
+
+def section_context(doc: Document, k: int, max_sentences: int = 14) -> list[int]:
+    """Sentence k, and when it is a heading, the sentences of its section (up to the next heading)."""
+    out = [k]
+    if doc.sentences[k].heading:
+        for j in range(k + 1, min(len(doc.sentences), k + 1 + max_sentences)):
+            if doc.sentences[j].heading:
+                break
+            out.append(j)
+    return out
+
+
+def refine_inferred(rules: Rules, doc: Document, conditions: dict[str, DocCondition],
+                    sent_mentions: list[list[ConditionMention]]) -> None:
+    """Category, confidence and mimic flag of each condition the lexicon lacks, from all the text that names or
+    describes it: the sentences naming it and, where a heading names it, its section."""
+    where: dict[str, list[int]] = {}
+    for k, mentions in enumerate(sent_mentions):
+        for c in mentions:
+            where.setdefault(c.key, []).extend(section_context(doc, k))
+    for key, cond in conditions.items():
+        if cond.category_source == "lexicon" or key not in where:
+            continue
+        context = " ".join(doc.sentence_text(j) for j in sorted(set(where[key])))
+        cond.category, cond.confidence = categorise(rules, cond.name, context)
+        first = " ".join(doc.sentence_text(j) for j in sorted(set(where[key]))[:3])
+        cond.mimic = is_mimic(rules, cond.name, first)
 
 
 # --------------------------------------------------------------------------------------------
 # the rules behind the phases
+
+
+_NOT_A_NAME = frozenset({
+    "is", "are", "was", "were", "be", "can", "could", "may", "might", "will", "would", "should", "does", "do", "did",
+    "how", "what", "why", "when", "who", "where", "which", "whose", "your", "you", "my", "our", "i", "we", "they",
+    "it", "this", "that", "these", "those", "there", "here", "about", "for", "with", "without", "from", "into",
+    "after", "before", "during", "while", "if", "than", "then", "so", "because", "not", "no", "yes", "more", "most",
+    "less", "best", "help", "helps", "helping", "treat", "treating", "treatment", "treatments"
+})
+# words of article-structure headings ("Diagnostic and management approaches", "Key takeaways")
+_HEADING_NOUNS = frozenset({
+    "approach", "approaches", "contributor", "contributors", "factor", "factors", "option", "options", "consideration",
+    "considerations", "strategy", "strategies", "takeaway", "takeaways", "explained", "guide", "tips", "summary",
+    "overview", "causes", "cause", "problems", "conditions", "diagnoses", "diagnosis", "management", "diagnostic",
+    "treatment", "care", "read", "min", "minutes", "author", "updated", "reviewed", "introduction", "conclusion",
+    "questions", "answers", "faq", "faqs", "myths", "facts", "basics", "signs", "symptoms", "clues", "features",
+    "differences", "similarities", "examples", "types", "kinds", "stages", "grades", "outlook", "prognosis",
+    "prevention", "exercises", "rehabilitation", "recovery", "physiotherapy", "surgery", "tests", "testing",
+    "examination", "assessment", "imaging", "investigations", "referral", "references", "resources", "links",
+    "section", "chapter", "part", "contents", "notes", "comparison", "contrast", "mimics", "lookalikes",
+})
+_STRUCTURAL = re.compile(
+    r"^(?:introduction|background|overview|summary|conclusions?|key (?:points|facts|messages)|at a glance|in brief|"
+    r"presentation|examination|assessment|investigations?|imaging|tests?|diagnosis|management|treatment|treatments|"
+    r"physiotherapy|surgery|exercises?|rehabilitation|recovery|outlook|prognosis|prevention|self[- ]help|self[- ]care|"
+    r"home care|tips?|advice|next steps|getting help|anatomy|causes|symptoms|signs|risk factors|complications|"
+    r"faqs?|questions|resources|references|sources|what it is|why this matters|the basics|how it feels|"
+    r"what to do|when to worry|living with .*|further reading|related .*|comparison|look-?alikes|mimics|"
+    r"(?:other|common|less common|uncommon|rare|serious|possible|main) (?:causes|conditions|problems|reasons)|"
+    r"(?:the )?bottom line|takeaways?|final (?:thoughts|words))$", re.I)
+
+
+def heading_mention(rules: Rules, doc: Document, k: int) -> ConditionMention | None:
+    """A heading that names a condition the lexicon and morphology do not know ("Bipartite patella", "Crossover
+    gait", "Plantaris rupture (tennis leg)"): a short noun phrase, not a generic or structural heading, not a
+    question, not page furniture, not a symptom or body region alone, whose section goes on to state symptoms
+    or factors. Text before a colon ("For comparison: ...") and a trailing parenthesis are not the name."""
+    s = doc.sentences[k]
+    raw = doc.sentence_text(k).strip()
+    ms = doc.matches[k]
+    if raw.endswith("?") or any(m.kind in ("redflag_section", "symptom", "demo_cue") for m in ms):
+        return None
+    start = s.start
+    if ":" in raw:
+        head, _, rest = raw.partition(":")
+        start += len(head) + 1 + (len(rest) - len(rest.lstrip()))
+        raw = rest.strip()
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip(" -\u2013.")
+    words = re.findall(r"[A-Za-z][A-Za-z'\-]*", name)
+    if not 1 <= len(words) <= 5 or len(name) > 60 or _STRUCTURAL.match(name.lower()):
+        return None
+    low = [w.lower() for w in words]
+    if any(w in _NOT_A_NAME or w in _HEADING_NOUNS for w in low) or canonical_name(name) in rules.mx.generic:
+        return None
+    if re.search(r"\d", name) or low[0] == "by":
+        return None
+    if all(w in rules.mx.anatomy_words or w in rules.mx.strip_leading or w in ("and", "or", "of", "the") for w in low):
+        return None
+    # the section must say something: symptoms, regions or factors in its first sentences
+    content = 0
+    for j in range(k + 1, min(len(doc.sentences), k + 6)):
+        if doc.sentences[j].heading:
+            break
+        content += sum(m.kind in ("symptom", "f_act", "f_risk", "f_exam", "f_timing", "f_onset", "f_demo")
+                       for m in doc.matches[j])
+    if content < 2:
+        return None
+    end = start + len(name)
+    return ConditionMention(start, end, canonical_name(name), display_name(name), "heading")
 
 
 def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int, int]],
@@ -187,7 +290,10 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
             pl = pw.lower()
             if pl in mx.strip_leading and pl not in mx.modifiers:
                 break
-            title_word = (pw[0].isupper() and not pw.isupper() and ps != s.start
+            # a capitalised word inside a title-cased name, or an eponym opening a heading or a definition
+            # ("Fabella syndrome", "Bertolotti syndrome is ...")
+            title_word = (pw[0].isupper() and not pw.isupper()
+                          and (ps != s.start or s.heading or bool(_COPULA.match(text, we)))
                           and text[max(s.start, ps - 2):ps].strip() not in (":", ".", "-"))
             if pl in mx.modifiers or pl in mx.anatomy_words or title_word \
                     or pl.endswith(mx.head_suffixes) or pl in ("pain", "stress", "band", "tunnel"):
@@ -414,14 +520,15 @@ def register(rules: Rules, conditions: dict[str, DocCondition], c: ConditionMent
         if c.origin == "lexicon":
             e = rules.vocab.lexicon[c.key]
             desc = icd.describe(e.icd10) if e.icd10 else None
-            cond = DocCondition(e.id, e.name, e.category, e.icd10, desc, set(), "lexicon", e.region, 0.95)
+            cond = DocCondition(e.id, e.name, e.category, e.icd10, desc, set(), "lexicon", e.region, 0.95,
+                                category_source="lexicon", mimic=e.mimic)
         else:
             cat, conf = categorise(rules, c.name, sentence)
             hit = icd.lookup(c.name)
             cid = slugify(c.name)
             cond = DocCondition(cid, c.name, cat, hit[0] if hit else None, hit[1] if hit else None, set(),
-                                "site" if c.origin == "site" else "morphology",
-                                home_region(rules, c.name), conf)
+                                c.origin if c.origin in ("site", "heading") else "morphology",
+                                home_region(rules, c.name), conf, mimic=is_mimic(rules, c.name, sentence))
         conditions[c.key] = cond
     cond.mentions += 1
     # the name as written is an alias when it differs from the condition's name (a lexicon synonym

@@ -15,6 +15,7 @@ from symcause.extraction.rules import Rules
 from symcause.extraction.sentences import Sentence, split_sentences
 from symcause.extraction.text import safe_lower
 
+_MASKABLE = frozenset({"symptom", "f_red", "quality", "f_act", "f_onset_weak", "f_risk"})
 _BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7]|\d{1,2}[.)])\s+")
 
 
@@ -52,10 +53,13 @@ def read_document(source_id: str, text: str, rules: Rules, headings: frozenset[s
     starts = [s.start for s in sentences]
     per_sent: list[list[Match]] = [[] for _ in sentences]
     section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
+    masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
     for mt in matches:
         k = bisect_right(starts, mt.start) - 1
         if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
             continue
+        if mt.kind in _MASKABLE and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start for a, b in masks):
+            continue  # the "warm" of "as you warm up", the "fall" of "falls asleep"
         if k >= 0 and mt.end <= sentences[k].end:
             per_sent[k].append(mt)
     return Document(source_id, text, sentences, per_sent, [is_bullet(text, s) for s in sentences])

@@ -70,19 +70,19 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
                                            sc.inherited))
             own_spans = [(c.start, c.end) for c in named if c.key == key]
             factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, ms, focus_spans, sc.red_here,
-                                        sc.inherited, own_spans, sc.list_cue))
+                                        sc.inherited, own_spans, sc.list_cue, sc.demographic_context))
     return facts, factors
 
 
 def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], conditions: dict[str, DocCondition],
            scopes: Scopes, facts: list[Row], factors: list[Row]) -> DocResult:
-    """Phase 5. A phrase found by morphology alone, named once, with nothing stated about it, is a passing
-    phrase ("weak calf muscles"), not a condition of the article; red flags of a "see a doctor" section that
-    names no condition attach to every condition of the document (scope `document`); each condition's own
-    site gets its implied pain fact; duplicate facts keep their most confident row."""
-    stated = {f["condition_id"] for f in facts}
-    for key in [k for k, c in conditions.items()
-                if c.origin == "morphology" and c.mentions <= 1 and c.condition_id not in stated]:
+    """Phase 5. A condition named once that the article states nothing about (no symptom and no factor of its own)
+    is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
+    flags of a "see a doctor" section that names no condition attach to every condition of the document (scope
+    `document`); each condition's own site gets its implied pain fact; duplicate facts keep their most
+    confident row."""
+    stated = {f["condition_id"] for f in facts} | {f["condition_id"] for f in factors if f["scope"] == "sentence"}
+    for key in [k for k, c in conditions.items() if c.condition_id not in stated and c.mentions <= 1]:
         gone = conditions.pop(key).condition_id
         factors = [f for f in factors if f["condition_id"] != gone]
     for k, mt in scopes.document_red_flags:

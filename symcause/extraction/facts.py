@@ -72,7 +72,7 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
 
 def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
                    cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
-                   inherited: bool) -> list[dict]:
+                   inherited: bool) -> list[Row]:
     def outside(m: Match) -> bool:
         return not any(a <= m.start and m.end <= b for a, b in cond_spans)
 
@@ -138,7 +138,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                 for m in neg_cues)
             for quality, qneg in q_values:
                 out.append(fact_row(rules, source_id, cid, s, sent_text, sym.value, region, quality,
-                                          qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3)))
+                                    qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3),
+                                    frequency_of(ms, sym.start)))
     # explicit boundaries: "stops above the knee" -> pain not in the knee
     for b in bounds:
         after = [r for r in regs if r.start >= b.end and r.start - b.end < 25]
@@ -159,7 +160,8 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
                    for cue in rules.mx.region_origin_cues)
 
 def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
-              quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float) -> dict:
+             quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float,
+             frequency: str | None = None) -> Row:
     return {
         "fact_id": _fact_id(source_id, cid, symptom, region, quality, negated, s.start),
         "source_id": source_id,
@@ -175,67 +177,142 @@ def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str
         "char_end": s.end,
         "extractor": f"{EXTRACTOR_VERSION}:{extractor}",
         "confidence": max(0.05, min(1.0, confidence)),
+        "frequency": frequency,
     }
 
-def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
-                  cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
-                  own_spans: list[tuple[int, int]] | None = None, default_cue: str | None = None) -> list[dict]:
-    out = []
+def _cue_for(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], f: Match) -> Match | None:
+    """The kind cue governing factor mention `f`: the nearest before it in its clause, else one right after it,
+    else a backward-governing cue after a list of factors in the same clause ("Sitting and bending make it
+    worse")."""
     cues = [m for m in ms if m.kind.startswith("cue_")]
-    not_self = rules.not_self_risk
-    for f in (m for m in ms if m.kind in ("f_act", "f_risk", "f_red")):
+    before = [c for c in cues if c.end <= f.start and not any(
+        t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]
+    if before:
+        return before[-1]
+    after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12]
+    if not after:
+        after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
+                 and norm_phrase(text_between(sent_text, s, c.start, c.end)) in rules.backward_cues
+                 and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b", text_between(sent_text, s, f.end, c.start))]
+    return after[0] if after else None
+
+
+def _v1_kind(f: Match, cue: Match | None, default_cue: str | None, red_here: bool) -> str | None:
+    """Kind of an activity / risk factor / red-flag mention: red flags only in red-flag context; otherwise
+    the cue's kind (an activity under a risk cue is aggravating: "common in runners"; a risk factor under an
+    aggravating or relieving cue stays a risk factor); a risk factor with no cue is one unless it is too
+    generic to stand alone (prior injury, arthritis, age, overuse, imbalance)."""
+    if f.kind == "f_red":
+        return "red_flag" if red_here else None
+    if cue is not None or default_cue is not None:
+        cue_value = cue.value if cue is not None else str(default_cue)
+        kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue_value]
+        if kind == "risk_factor" and f.kind == "f_act":
+            return "aggravating"
+        if kind in ("aggravating", "relieving") and f.kind == "f_risk":
+            return "risk_factor"
+        return kind
+    if f.kind == "f_risk" and f.value not in ("prior_injury", "arthritis", "age", "overuse", "muscle_imbalance"):
+        return "risk_factor"
+    return None
+
+
+def _same_clause(ms: list[Match], a: int, b: int) -> bool:
+    """No terminator (but, however, ';' ...) between offsets a and b."""
+    lo, hi = min(a, b), max(a, b)
+    return not any(t.kind == "terminator" and lo <= t.start < hi for t in ms)
+
+
+def _v2_kind(rules: Rules, f: Match, ms: list[Match], sent_lower: str, demographic_context: bool) -> str | None:
+    """Kind of a Version 2 mention: exam findings and timings are what they say (morning stiffness only where
+    the sentence speaks of morning stiffness); a weak onset phrase is an onset only in a clause that speaks of
+    a start; a demographic only where the text says who is affected."""
+    if f.kind == "f_exam":
+        return "exam_finding"
+    if f.kind == "f_timing":
+        if f.value.startswith("morning_stiffness") and not ("stiff" in sent_lower and "morning" in sent_lower):
+            return None
+        return "timing"
+    if f.kind == "f_onset":
+        return "onset"
+    if f.kind == "f_onset_weak":
+        return "onset" if any(m.kind == "onset_cue" and _same_clause(ms, m.start, f.start) for m in ms) else None
+    if f.kind == "f_demo":
+        cued = any(m.kind == "demo_cue" or (m.kind == "cue_risk" and _same_clause(ms, m.start, f.start)) for m in ms)
+        return "demographic" if cued or demographic_context else None
+    return None
+
+
+def frequency_of(ms: list[Match], pos: int) -> str | None:
+    """The frequency phrase governing a finding at `pos`: the nearest before it in its clause, else the only
+    one in the sentence."""
+    freqs = [m for m in ms if m.kind == "freq"]
+    before = [m for m in freqs if m.end <= pos and _same_clause(ms, m.start, pos)]
+    if before:
+        return before[-1].value
+    return freqs[0].value if len(freqs) == 1 else None
+
+
+_V1 = ("f_act", "f_risk", "f_red")
+_V2 = ("f_exam", "f_timing", "f_onset", "f_onset_weak", "f_demo")
+
+
+def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
+                 cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
+                 own_spans: list[tuple[int, int]] | None = None, default_cue: str | None = None,
+                 demographic_context: bool = False) -> list[Row]:
+    """Factor facts of one sentence for condition `cid` (kinds: aggravating, relieving, risk_factor, red_flag,
+    onset, exam_finding, timing, demographic), each with negation, hedging and frequency."""
+    out: list[Row] = []
+    sent_lower = sent_text.lower()
+    for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
         if any(a <= f.start and f.end <= b for a, b in cond_spans):
             # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor:
             # recorded with scope `condition` (derived from the name, not a separate statement)
-            if (f.kind == "f_risk" and f.value not in not_self and own_spans
+            if (f.kind == "f_risk" and f.value not in rules.not_self_risk and own_spans
                     and any(a <= f.start and f.end <= b for a, b in own_spans)):
                 out.append(factor_row(source_id, cid, s, sent_text, "risk_factor", f.value, False, False,
-                                            "rule:condition_name", 0.9, "condition"))
+                                      "rule:condition_name", 0.9, "condition"))
             continue
-        before = [c for c in cues if c.end <= f.start and not any(
-            t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]
-        cue = before[-1] if before else None
-        if cue is None:
-            after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12]
-            if not after:
-                # "Sitting for a long time, bending forward and coughing often make the pain worse":
-                # a list of factors before the cue, in the same clause
-                after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
-                         and norm_phrase(text_between(sent_text, s, c.start, c.end)) in rules.backward_cues
-                         and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b",
-                                           text_between(sent_text, s, f.end, c.start))]
-            cue = after[0] if after else None
-        kind: str | None
-        if f.kind == "f_red":
-            if red_here:
-                kind = "red_flag"
-            elif cue is not None and cue.value == "risk" and f.value not in ("fever", "chills"):
-                kind = None
-            else:
-                kind = None
-        elif cue is not None or default_cue is not None:
-            cue_value = cue.value if cue is not None else str(default_cue)
-            kind = {"aggravating": "aggravating", "relieving": "relieving", "risk": "risk_factor"}[cue_value]
-            if kind == "risk_factor" and f.kind == "f_act":
-                kind = "aggravating"  # "common in runners", "repetitive strain (jumping, squatting)"
-            if kind in ("aggravating", "relieving") and f.kind == "f_risk":
-                kind = "risk_factor"
-        elif f.kind == "f_risk" and f.value not in ("prior_injury", "arthritis", "age", "overuse", "muscle_imbalance"):
-            kind = "risk_factor"
+        if f.kind in _V1:
+            cue = _cue_for(rules, s, sent_text, ms, f)
+            kind = _v1_kind(f, cue, default_cue, red_here)
+            how = "cue" if cue else "list_cue" if default_cue else "vocab"
+            conf = 0.85 if cue is not None else 0.75 if default_cue else 0.65
         else:
-            kind = None
+            kind = _v2_kind(rules, f, ms, sent_lower, demographic_context)
+            how, conf = f"vocab_{f.kind[2:]}", 0.8
         if kind is None:
             continue
         neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
         hedged = in_scope(rules, s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
-        conf = (0.85 if cue is not None else 0.75 if default_cue else 0.65) - (0.15 if inherited else 0.0)
-        how = "cue" if cue else "list_cue" if default_cue else "vocab"
-        out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged,
-                                    f"rule:{how}", round(conf, 3), "sentence"))
+        out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged, f"rule:{how}",
+                              round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start)))
+    out.extend(_walking_relief(source_id, cid, s, sent_text, out))
     return out
 
+
+def _walking_relief(source_id: str, cid: str, s: Sentence, sent_text: str, rows: list[Row]) -> list[Row]:
+    """Claudication patterns from a sentence's own factors: walking makes it worse and stopping (rest, standing
+    still) eases it -> timing `walking_eased_by_rest`; sitting or bending / leaning forward eases it ->
+    `walking_eased_by_bending_forward`."""
+    have = {(r["kind"], r["factor"]) for r in rows if not r["negated"]}
+    if ("aggravating", "walking") not in have:
+        return []
+    out = []
+    eased = {f for k, f in have if k == "relieving"}
+    if eased & {"rest", "standing"}:
+        out.append(factor_row(source_id, cid, s, sent_text, "timing", "walking_eased_by_rest", False, False,
+                              "rule:claudication", 0.75, "sentence"))
+    if eased & {"bending_forward", "sitting", "leaning_forward"}:
+        out.append(factor_row(source_id, cid, s, sent_text, "timing", "walking_eased_by_bending_forward", False, False,
+                              "rule:claudication", 0.75, "sentence"))
+    return out
+
+
 def factor_row(source_id: str, cid: str, s: Sentence, sent_text: str, kind: str, value: str,
-                negated: bool, hedged: bool, extractor: str, confidence: float, scope: str) -> dict:
+               negated: bool, hedged: bool, extractor: str, confidence: float, scope: str,
+               frequency: str | None = None) -> Row:
     return {
         "fact_id": _fact_id(source_id, cid, kind, value, negated, s.start, scope),
         "source_id": source_id,
@@ -250,4 +327,5 @@ def factor_row(source_id: str, cid: str, s: Sentence, sent_text: str, kind: str,
         "char_end": s.end,
         "extractor": f"{EXTRACTOR_VERSION}:{extractor}",
         "confidence": max(0.05, min(1.0, confidence)),
+        "frequency": frequency,
     }

@@ -66,7 +66,26 @@ def build_matchers(vocab: Vocab) -> Matchers:
             for phrase in [value.replace("_", " "), *(phrases or [])]:
                 m.add(phrase, kind, value)
     groups.update({"f_act": "factor", "f_risk": "factor"})
+    # Version 2 kinds: their value says the kind; each group may overlap the others ("runners": an activity
+    # and a demographic)
+    for group_name, kind in (("exam_findings", "f_exam"), ("timings", "f_timing"), ("demographics", "f_demo")):
+        for value, phrases in vocab.factor_groups[group_name].items():
+            for phrase in [value.replace("_", " "), *(phrases or [])]:
+                m.add(phrase, kind, value)
+    for value, phrases in vocab.factor_groups["onsets"].items():
+        for phrase in phrases:
+            m.add(phrase, "f_onset", value)
+    for value, phrases in vocab.weak_onsets.items():
+        for phrase in phrases:
+            m.add(phrase, "f_onset_weak", value)
+    groups.update({"f_onset_weak": "f_onset"})
+    for value, spec in vocab.frequencies.items():
+        for phrase in spec.get("synonyms") or []:
+            m.add(phrase, "freq", value)
     ctx = vocab.context
+    for key, kind in (("onset_cues", "onset_cue"), ("demographic_cues", "demo_cue"), ("masks", "mask")):
+        for phrase in ctx.get(key) or []:
+            m.add(phrase, kind, phrase)
     for key in ("forward", "backward"):
         for phrase in ctx["negation"].get(key) or []:
             m.add(phrase, f"neg_{key}", phrase)
@@ -161,9 +180,16 @@ def build_rules(vocab: Vocab) -> Rules:
     )
 
 
+_HIP_WORDS = (" hip", " groin", " acetabul", " femoral head", " femoroacetabular", " labr", " pubic", " coxa")
+_KNEE_WORDS = (" knee", " patell", " kneecap", " menisc", " cruciate", " tibiofemoral", " tibiofibular", " popliteal",
+               " fabella", " plica")
+
+
 def categorise(rules: Rules, name: str, context: str = "") -> tuple[str, float]:
-    """Category of an unseen condition by cue stems in its name (x3, strong cues x8) and in its context (x1),
-    with a confidence from the winning share of the score (0.4-0.95)."""
+    """Category of an unseen condition from the article's own words: cue stems in its name (x3, strong cues x8)
+    and in its context (x1, the sentences that define and describe it). A joint structure (cartilage, synovium,
+    labrum, meniscus ...) makes it a joint condition, hip or knee by the regions named. Confidence is the
+    winning share of the score, scaled to 0.4-0.95 (no cue at all: biomechanical at 0.4)."""
     name_l = " " + norm_phrase(name) + " "
     ctx_l = " " + norm_phrase(context) + " "
     scores: dict[str, float] = {}
@@ -178,7 +204,28 @@ def categorise(rules: Rules, name: str, context: str = "") -> tuple[str, float]:
             if context and " " + cue in ctx_l:
                 s += 1.0
         scores[cat] = s
+    joint_name = any(" " + cue in name_l for cue in rules.vocab.joint_cues)
+    joint_ctx = sum(ctx_l.count(" " + cue) for cue in rules.vocab.joint_cues)
+    if joint_name or joint_ctx:
+        text = name_l + ctx_l
+        hip = sum(text.count(w) for w in _HIP_WORDS) + 3 * sum(name_l.count(w) for w in _HIP_WORDS)
+        knee = sum(text.count(w) for w in _KNEE_WORDS) + 3 * sum(name_l.count(w) for w in _KNEE_WORDS)
+        scores["hip_joint" if hip > knee else "knee_joint"] += 6.0 if joint_name else 1.5 * min(joint_ctx, 4)
     best = max(CATEGORIES, key=lambda c: (scores[c], -CATEGORIES.index(c)))
     total = sum(scores.values())
     conf = scores[best] / total if total else 0.0
     return (best if scores[best] > 0 else "biomechanical"), round(min(0.95, 0.4 + 0.5 * conf), 3)
+
+
+_DEFINING = (" tumour", " tumor", " cancer", " sarcoma", " malignan", " metasta", " blood clot", " artery",
+             " fracture", " infection")
+
+
+def is_mimic(rules: Rules, name: str, context: str = "") -> bool:
+    """A vascular, bone, infection or tumour cause: a mimic stem in its name, or its defining text calls it a
+    tumour, cancer, clot, fracture or infection."""
+    name_l = " " + norm_phrase(name) + " "
+    if any(" " + cue in name_l or cue in name_l for cue in rules.vocab.mimic_cues):
+        return True
+    ctx_l = " " + norm_phrase(context) + " "
+    return sum(ctx_l.count(w) for w in _DEFINING) >= 2

@@ -28,6 +28,9 @@ SUBHEADING = re.compile(
     re.IGNORECASE)
 
 
+SUBJECT_SPAN = 40  # characters from the start of a sentence within which a named condition can be its subject
+
+
 @dataclass
 class SentenceScope:
     """What phase 4 needs to know about one sentence."""
@@ -36,6 +39,7 @@ class SentenceScope:
     red_block: bool = False                          # inside a red-flag section or sentence: no symptom facts
     red_here: bool = False                           # red-flag words here are red flags
     list_cue: str | None = None                      # the cue of a lead sentence this bullet is listed under
+    demographic_context: bool = False                # a "who gets it" section, or a bullet under such a lead
 
 
 @dataclass
@@ -59,6 +63,9 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
     doc_red_flags: list[tuple[int, Match]] = []
     list_cue: str | None = None  # "Common triggers include:" -> the bullets below are aggravating factors
     red_list = False             # "See a doctor straight away if you notice:" -> the bullets below are red flags
+    who_section = False          # under a "Who gets it?" heading
+    who_list = False             # bullets under "It is most common in:"
+    who_headings = tuple(rules.vocab.context.get("demographic_sections") or ())
     for k, s in enumerate(doc.sentences):
         ms, named, bullet = doc.matches[k], mentions[k], doc.bullets[k]
         sent_text = doc.sentence_text(k)
@@ -66,8 +73,10 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             lead = [m.value for m in ms if m.kind.startswith("cue_")]
             list_cue = lead[0] if lead and sent_text.rstrip().endswith(":") else None
             red_list = sent_text.rstrip().endswith(":") and _has(ms, "redflag_section")
+            who_list = sent_text.rstrip().endswith(":") and _has(ms, "demo_cue")
         if s.heading:
             out.append(SentenceScope())
+            who_section = sent_text.strip().lower().rstrip("?:").startswith(who_headings)
             if not named and section_focus and SUBHEADING.match(sent_text.strip()):
                 # "What does it feel like?", "Symptoms", "Who gets it?" under a condition's heading
                 in_red_section = _has(ms, "redflag_section")
@@ -81,6 +90,12 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
         new_para = s.paragraph != last_para
         last_para = s.paragraph
         subject = primary(rules, doc, ms, named, s)
+        current = para_focus or section_focus
+        if subject and current:
+            # in a section about one condition, a condition named late in a sentence is its object ("... and
+            # produce neurogenic claudication"), not a new subject: the facts stay with the section's condition
+            early = {c.key for c in named if c.start - s.start <= SUBJECT_SPAN}
+            subject = [key for key in subject if key in early or key in current]
         anaphoric = any(m.kind == "anaphora" and m.start - s.start <= 40 for m in ms)
         if s.label_end:
             label_conds = [c.key for c in named if c.end <= s.label_end]
@@ -111,5 +126,6 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
         if not focus and red_here:
             doc_red_flags.extend((k, m) for m in ms if m.kind == "f_red")
         out.append(SentenceScope(focus=focus, inherited=not subject, red_block=red_block, red_here=red_here,
-                                 list_cue=list_cue if bullet else None))
+                                 list_cue=list_cue if bullet else None,
+                                 demographic_context=who_section or (bullet and who_list)))
     return Scopes(out, doc_red_flags)

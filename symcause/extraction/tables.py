@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,7 @@ from symcause.core.paths import project_relative
 from symcause.core.tables import column_order, validate_table
 from symcause.extraction.conditions import DocCondition
 from symcause.extraction.extractor import Extractor, cached_extractor
-from symcause.extraction.text import (
-    SUPPORTED_SUFFIXES,
-    SkipSource,
-    read_article,
-)
+from symcause.extraction.text import SUPPORTED_SUFFIXES, Article, SkipSource, read_article
 
 
 @dataclass
@@ -68,6 +65,7 @@ def merge_conditions(per_doc: list[tuple[str, dict[str, DocCondition]]]) -> pd.D
                     "condition_id": c.condition_id, "name": c.name, "category": c.category, "icd10": c.icd10,
                     "icd10_description": c.icd10_description, "aliases": set(), "source_ids": set(),
                     "origin": c.origin, "region": c.region, "category_confidence": c.confidence, "n_mentions": 0,
+                    "category_source": c.category_source, "mimic": c.mimic,
                 }
             votes.setdefault(c.condition_id, Counter())[c.category] += c.mentions or 1
             row["aliases"] |= c.aliases
@@ -84,11 +82,60 @@ def merge_conditions(per_doc: list[tuple[str, dict[str, DocCondition]]]) -> pd.D
     return df.sort_values("condition_id", kind="stable").reset_index(drop=True)
 
 
-def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | None = None,
-                   progress: bool = True, root: Path | None = None) -> tuple[dict[str, pd.DataFrame], ExtractReport]:
-    """Read, normalise and extract every article; pure apart from reading the files."""
+MANIFEST_NAME = "MANIFEST.csv"
+SOURCE_TYPES = ("seed", "corpus", "user")
+
+
+def read_manifest(folder: Path) -> dict[str, dict[str, str]]:
+    """`folder/MANIFEST.csv` rows by file name (columns file, title, source_type, format, audience, licence,
+    origin ...); {} when the folder has none. A malformed manifest is bad input naming the line."""
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    rows: dict[str, dict[str, str]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if "file" not in (reader.fieldnames or []):
+            raise BadInputError(f"{path}: line 1: column 'file' is missing")
+        for i, rec in enumerate(reader, start=2):
+            name = (rec.get("file") or "").strip()
+            if not name:
+                raise BadInputError(f"{path}: line {i}: empty 'file'")
+            kind = (rec.get("source_type") or "").strip() or "user"
+            if kind not in SOURCE_TYPES:
+                raise BadInputError(f"{path}: line {i}: source_type {kind!r} (expected one of {', '.join(SOURCE_TYPES)})")
+            rows[name] = {k: (v or "").strip() for k, v in rec.items() if k}
+    return rows
+
+
+def provenance(paths: list[Path]) -> dict[Path, dict[str, str]]:
+    """Manifest rows of the articles under `paths`, by resolved file path (a folder's MANIFEST.csv lists its files)."""
+    out: dict[Path, dict[str, str]] = {}
+    for p in paths:
+        folder = p if p.is_dir() else p.parent
+        for name, row in read_manifest(folder).items():
+            out[(folder / name).resolve()] = row
+    return out
+
+
+def _source_row(source_id: str, shown: str, article: Article, digest: str, meta: dict[str, str]) -> dict[str, object]:
+    audience = meta.get("audience") or None
+    return {"source_id": source_id, "path": shown, "title": meta.get("title") or article.title, "sha256": digest,
+            "n_chars": len(article.text), "text": article.text,
+            "source_type": meta.get("source_type") or "user", "format": article.format,
+            "audience": audience if audience in ("public", "professional") else None,
+            "licence": meta.get("licence") or None, "origin": meta.get("origin") or None}
+
+
+def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | None = None, progress: bool = True,
+                   root: Path | None = None, source_types: tuple[str, ...] = SOURCE_TYPES,
+                   ) -> tuple[dict[str, pd.DataFrame], ExtractReport]:
+    """Read, normalise and extract every article; pure apart from reading the files. Articles listed in a
+    folder's MANIFEST.csv carry its provenance (source type, audience, licence, origin); others are `user`
+    articles. Only articles whose source type is in `source_types` are read."""
     ex = extractor or cached_extractor()
     report = ExtractReport()
+    meta_by_path = provenance(paths)
     sources: list[dict[str, object]] = []
     per_doc: list[tuple[str, dict[str, DocCondition]]] = []
     facts: list[dict] = []
@@ -96,12 +143,16 @@ def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | Non
     seen: dict[str, str] = {}
     for path in tqdm(collect_paths(paths), desc="extract", unit="doc", disable=not progress):
         shown = project_relative(path, root)
+        meta = meta_by_path.get(path.resolve(), {})
+        if (meta.get("source_type") or "user") not in source_types:
+            continue
         try:
-            title, text = read_article(path, max_bytes)
+            article = read_article(path, max_bytes)
         except SkipSource as exc:
             warn(f"skipped {exc}")
             report.skipped.append({"path": shown, "reason": str(exc)})
             continue
+        text = article.text
         digest = sha256_text(text)
         source_id = digest[:12]
         if source_id in seen:
@@ -109,13 +160,12 @@ def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | Non
             report.duplicates.append({"path": shown, "same_as": seen[source_id]})
             continue
         seen[source_id] = shown
-        result = ex.extract(source_id, text)
+        result = ex.extract(source_id, text, article.headings)
         report.read.append(shown)
         report.words += len(text.split())
         if not result.conditions:
             report.no_conditions.append(shown)
-        sources.append({"source_id": source_id, "path": shown, "title": title, "sha256": digest,
-                        "n_chars": len(text), "text": text})
+        sources.append(_source_row(source_id, shown, article, digest, meta))
         per_doc.append((source_id, result.conditions))
         facts += result.facts
         factors += result.factors
@@ -131,8 +181,9 @@ def extract_tables(paths: list[Path], max_bytes: int, extractor: Extractor | Non
     return tables, report
 
 
-def run_extract(paths: list[Path], out_dir: Path, max_bytes: int, strict: bool, progress: bool = True) -> ExtractReport:
-    tables, report = extract_tables(paths, max_bytes, progress=progress)
+def run_extract(paths: list[Path], out_dir: Path, max_bytes: int, strict: bool, progress: bool = True,
+                source_types: tuple[str, ...] = SOURCE_TYPES) -> ExtractReport:
+    tables, report = extract_tables(paths, max_bytes, progress=progress, source_types=source_types)
     if strict and report.skipped:
         raise BadInputError(f"{report.skipped[0]['reason']} (--strict: {len(report.skipped)} source(s) skipped)")
     if not report.read:

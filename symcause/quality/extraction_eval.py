@@ -103,7 +103,13 @@ def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.Data
     pred_neg = {(pkey(r.condition_id), r.symptom, r.region_coarse) for r in neg.itertuples()}
     gold_neg = {(("g", gi), p["symptom"], coarse.get(p["region"], p["region"])) for gi, g in enumerate(gconds)
                 for p in g.get("negated_pairs") or []}
-    by_kind = {kind: prf(len({x for x in pred_f & gold_f if x[1] == kind}), sum(x[1] == kind for x in pred_f),
+    v1 = ("aggravating", "relieving", "risk_factor", "red_flag")
+    v2_gold = any(f[1] not in v1 for f in gold_f)  # the gold follows the Version 2 policy (new kinds annotated)
+    pred_f1, gold_f1 = {x for x in pred_f if x[1] in v1}, {x for x in gold_f if x[1] in v1}
+    pred_f2 = {x for x in pred_f if x[1] not in v1} if v2_gold else set()
+    gold_f2 = {x for x in gold_f if x[1] not in v1}
+    judged = pred_f1 | pred_f2  # Version 2 kinds are judged only against gold that annotates them
+    by_kind = {kind: prf(len({x for x in judged & gold_f if x[1] == kind}), sum(x[1] == kind for x in judged),
                          sum(x[1] == kind for x in gold_f)) for kind in FACTOR_KINDS}
     mimic_gold = [(gi, pi) for gi, pi in m.items() if "mimic" in gconds[gi]]
     mimic_ok = sum(1 for gi, pi in mimic_gold if bool(pred[pi].get("mimic")) == bool(gconds[gi]["mimic"]))
@@ -118,7 +124,8 @@ def evaluate_doc(gold: dict[str, Any], source_id: str, tables: dict[str, pd.Data
         "icd10_block": {"correct": icd_ok, "matched": len(icd_gold)},
         "pairs": prf(len(pred_pairs & gold_pairs), len(pred_pairs), len(gold_pairs)),
         "pairs_fine": prf(len(pred_fine & gold_fine), len(pred_fine), len(gold_fine)),
-        "factors": prf(len(pred_f & gold_f), len(pred_f), len(gold_f)),
+        "factors": prf(len(pred_f1 & gold_f1), len(pred_f1), len(gold_f1)),
+        "factors_v2": prf(len(pred_f2 & gold_f2), len(pred_f2), len(gold_f2)),
         "factor_kinds": by_kind,
         "negated_pairs": prf(len(pred_neg & gold_neg), len(pred_neg), len(gold_neg)),
         "mimic": {"correct": mimic_ok, "matched": len(mimic_gold)},
@@ -135,7 +142,7 @@ def _pool(parts: list[dict[str, Any]]) -> dict[str, float]:
 
 def aggregate(per_doc: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("conditions", "pairs", "pairs_fine", "negated_pairs", "factors", "document_red_flags"):
+    for key in ("conditions", "pairs", "pairs_fine", "negated_pairs", "factors", "factors_v2", "document_red_flags"):
         out[key] = _pool([d[key] for d in per_doc.values()])
     out["factor_kinds"] = {k: _pool([d["factor_kinds"][k] for d in per_doc.values()]) for k in FACTOR_KINDS}
     mm = sum(d["mimic"]["matched"] for d in per_doc.values())

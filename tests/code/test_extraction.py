@@ -69,7 +69,9 @@ def test_secondary_conditions_do_not_take_the_facts(extractor):
     r, conds = run(extractor, text)
     owners = {f["condition_id"] for f in r.facts if not f["extractor"].endswith("condition_site")}
     assert len(owners) == 1 and "menisc" not in next(iter(owners))
-    assert any("menisc" in c for c in conds)  # still recorded as a condition of the document
+    assert not any("menisc" in c for c in conds)  # a passing mention: named once, nothing stated about it
+    r, conds = run(extractor, text + "\nA meniscus tear makes the knee lock and catch.")
+    assert any("menisc" in c for c in conds)  # stated about in a sentence of its own: a condition of the article
 
 
 def test_site_facts_cite_the_first_mention_and_skip_biomechanical_conditions(extractor):
