@@ -17,7 +17,8 @@ from symcause.extraction.tables import run_extract
 
 def extract(params: Params, root: Path, progress: bool) -> str:
     prm = params.extract
-    report = run_extract([root / prm.sources], root / prm.out, prm.max_bytes, prm.strict, progress=progress)
+    report = run_extract([root / prm.sources], root / prm.out, prm.max_bytes, prm.strict, progress=progress,
+                         source_types=tuple(prm.source_types))
     return (f"extract: {len(report.read)} read, {len(report.skipped)} skipped, "
             f"{len(report.duplicates)} duplicate(s) -> {prm.out}")
 

@@ -23,6 +23,9 @@ class ExtractParams(_Section):
     out: str = "data/facts"
     max_bytes: int = Field(2_000_000, gt=0, le=200_000_000)
     strict: bool = False
+    # which articles of data/sources/MANIFEST.csv to read: [seed] builds the seed-only dataset, to measure
+    # what the corpus adds; articles not in the manifest are `user` articles
+    source_types: list[Literal["seed", "corpus", "user"]] = Field(["seed", "corpus", "user"], min_length=1)
 
 
 class ValidateParams(_Section):

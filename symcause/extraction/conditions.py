@@ -101,6 +101,8 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
     per_sentence: list[list[ConditionMention]] = []
     risk_list = False      # inside a bullet list introduced by "Risk factors include:"
     section_owner = False  # the current section's heading names a (non-biomechanical) condition
+    owner: ConditionMention | None = None  # the one condition the current section's heading names
+    owner_words: set[str] = set()
     for k, s in enumerate(doc.sentences):
         ms = doc.matches[k]
         bullet = doc.bullets[k]
@@ -127,9 +129,25 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
             named = heading_mention(rules, doc, k)
             morph = [named] if named else []
         mentions = [alias_resolve(c, alias_to) for c in sorted(lex + morph, key=lambda c: c.start)]
+        if s.heading:
+            owner = mentions[0] if len(mentions) == 1 else None
+            owner_words = set(canonical_name(text[owner.start:owner.end]).split()) | set(
+                canonical_name(owner.name).split()) if owner else set()
+        elif owner is not None:
+            mentions = [_as_owner(c, owner, owner_words, text) for c in mentions]
         per_sentence.append(mentions)
         learn_aliases(text, s, ms, mentions, alias_to)
     return Mentions(per_sentence, alias_to)
+
+
+def _as_owner(c: ConditionMention, owner: ConditionMention, owner_words: set[str], text: str) -> ConditionMention:
+    """Inside a section headed "Chronic exertional compartment syndrome", "compartment syndrome" is a short form
+    of the section's condition, not the lexicon's acute one: a mention whose words are all words of the
+    section's condition name is that condition."""
+    words = canonical_name(text[c.start:c.end]).split()
+    if c.key != owner.key and words and set(words) < owner_words:
+        return ConditionMention(c.start, c.end, owner.key, owner.name, owner.origin)
+    return c
 
 
 # --------------------------------------------------------------------------------------------

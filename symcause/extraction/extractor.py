@@ -99,12 +99,15 @@ def site_facts(rules: Rules, source_id: str, text: str, sentences: list[Sentence
                sent_mentions: list[list[ConditionMention]], conditions: dict[str, DocCondition],
                 facts: list[dict]) -> list[dict]:
     """Pain at the condition's own site ("knee osteoarthritis", "Baker's cyst" behind the knee), cited to
-    the sentence that first names the condition. Articles about *radiating* pain often state only the
-    far-away regions; the site is implied by the name. Marked `rule:condition_site` (derived, not a
-    separate statement, so the extraction evaluation leaves them out). Not for biomechanical
-    conditions (flat feet do not mean foot pain) nor for a whole-leg or unknown site."""
+    the first sentence (not a heading: a heading alone states nothing) that names the condition. Articles
+    about *radiating* pain often state only the far-away regions; the site is implied by the name. Marked
+    `rule:condition_site` (derived, not a separate statement, so the extraction evaluation leaves them
+    out). Not for biomechanical conditions (flat feet do not mean foot pain) nor for a whole-leg or
+    unknown site."""
     first: dict[str, int] = {}
     for k, mentions in enumerate(sent_mentions):
+        if sentences[k].heading:
+            continue
         for c in mentions:
             first.setdefault(c.key, k)
     have = {(f["condition_id"], f["region"]) for f in facts if f["symptom"] == "pain" and not f["negated"]}

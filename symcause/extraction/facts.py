@@ -217,6 +217,14 @@ def _v1_kind(f: Match, cue: Match | None, default_cue: str | None, red_here: boo
     return None
 
 
+def _stopped(rules: Rules, sent_text: str, s: Sentence, cue: Match, f: Match) -> bool:
+    """Is the activity after a relieving cue the thing stopped or avoided ("eases after stopping running")?"""
+    if cue.end > f.start:
+        return False
+    between = " " + norm_phrase(text_between(sent_text, s, cue.end, f.start)) + " "
+    return any(f" {w} " in between for w in rules.stopping_words)
+
+
 def _same_clause(ms: list[Match], a: int, b: int) -> bool:
     """No terminator (but, however, ';' ...) between offsets a and b."""
     lo, hi = min(a, b), max(a, b)
@@ -231,6 +239,8 @@ def _v2_kind(rules: Rules, f: Match, ms: list[Match], sent_lower: str, demograph
         return "exam_finding"
     if f.kind == "f_timing":
         if f.value.startswith("morning_stiffness") and not ("stiff" in sent_lower and "morning" in sent_lower):
+            return None
+        if f.value.startswith("walking_eased") and not re.search(r"\bwalk|\bstand", sent_lower):
             return None
         return "timing"
     if f.kind == "f_onset":
@@ -277,6 +287,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
             kind = _v1_kind(f, cue, default_cue, red_here)
+            if kind == "relieving" and cue is not None and f.kind == "f_act" and _stopped(rules, sent_text, s, cue, f):
+                kind = "aggravating"  # "eases within minutes of stopping running": running aggravates
             how = "cue" if cue else "list_cue" if default_cue else "vocab"
             conf = 0.85 if cue is not None else 0.75 if default_cue else 0.65
         else:

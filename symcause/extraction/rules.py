@@ -161,6 +161,7 @@ class Rules:
     category_cues: dict[str, list[str]]    # category -> cue stems
     strong_category_cues: dict[str, list[str]]
     not_self_risk: frozenset[str]          # risk factors a condition's own name does not imply
+    stopping_words: tuple[str, ...] = ()   # "stopping", "avoiding": a relieving cue then these then an activity
 
 
 def build_rules(vocab: Vocab) -> Rules:
@@ -177,6 +178,7 @@ def build_rules(vocab: Vocab) -> Rules:
         strong_category_cues={cat: [norm_phrase(c) for c in spec.get("strong_cues") or []]
                               for cat, spec in vocab.categories.items()},
         not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
+        stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
     )
 
 
