@@ -13,6 +13,7 @@ and aliases, and folds "ruptured Baker's cyst" into "Baker's cyst".
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from symcause.core.vocab import Match, norm_phrase
@@ -208,6 +209,10 @@ def refine_inferred(rules: Rules, doc: Document, conditions: dict[str, DocCondit
         cond.category, cond.confidence = categorise(rules, cond.name, context)
         first = " ".join(doc.sentence_text(j) for j in sorted(set(where[key]))[:3])
         cond.mimic = is_mimic(rules, cond.name, first)
+        if cond.region is None:  # placed by the regions its section names most often
+            regions = Counter(m.value for j in set(where[key]) for m in doc.matches[j]
+                              if m.kind == "region" and m.value != "leg")
+            cond.region = regions.most_common(1)[0][0] if regions else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -56,8 +56,16 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
     """Phase 4: each sentence's symptom facts (none in red-flag blocks) and factor facts, per focus condition."""
     facts: list[Row] = []
     factors: list[Row] = []
+    para_regions: tuple[str, ...] = ()  # the regions most recently named in the current paragraph
+    para = -1
     for k, s in enumerate(doc.sentences):
         sc = scopes.per_sentence[k]
+        if s.paragraph != para:
+            para, para_regions = s.paragraph, ()
+        context_regions = para_regions
+        named_regions = tuple(dict.fromkeys(m.value for m in doc.matches[k] if m.kind == "region" and m.value != "leg"))
+        if named_regions:
+            para_regions = named_regions
         if not sc.focus:
             continue
         ms, named, sent_text = doc.matches[k], mentions[k], doc.sentence_text(k)
@@ -67,7 +75,7 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
             cid = conditions[key].condition_id
             if not sc.red_block:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, ms, cond_spans, conditions,
-                                           sc.inherited))
+                                           sc.inherited, context_regions))
             own_spans = [(c.start, c.end) for c in named if c.key == key]
             factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, ms, focus_spans, sc.red_here,
                                         sc.inherited, own_spans, sc.list_cue, sc.demographic_context))

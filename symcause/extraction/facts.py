@@ -71,8 +71,11 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
     return False
 
 def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
-                   cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
-                   inherited: bool) -> list[Row]:
+                  cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
+                  inherited: bool, context_regions: tuple[str, ...] = ()) -> list[Row]:
+    """Symptom-region facts of one sentence for condition `cid`. A symptom pairs with the regions of its clause,
+    else of the sentence, else of the paragraph so far (`context_regions`: "Fluid collects over the outer thigh.
+    The result is a soft swelling with bruising."), else the condition's own region."""
     def outside(m: Match) -> bool:
         return not any(a <= m.start and m.end <= b for a, b in cond_spans)
 
@@ -104,6 +107,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                   and not any(sym.start < b.start < r.start for b in bounds)]
         region_values = list(dict.fromkeys(r.value for r in rs))
         region_src = "sentence"
+        if not region_values and context_regions:
+            region_values, region_src = list(context_regions), "paragraph"
         if not region_values:
             if cond.region:
                 region_values = [cond.region]
@@ -231,25 +236,32 @@ def _same_clause(ms: list[Match], a: int, b: int) -> bool:
     return not any(t.kind == "terminator" and lo <= t.start < hi for t in ms)
 
 
-def _v2_kind(rules: Rules, f: Match, ms: list[Match], sent_lower: str, demographic_context: bool) -> str | None:
+def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: str,
+             demographic_context: bool) -> str | None:
     """Kind of a Version 2 mention: exam findings and timings are what they say (morning stiffness only where
     the sentence speaks of morning stiffness); a weak onset phrase is an onset only in a clause that speaks of
     a start; a demographic only where the text says who is affected."""
     if f.kind == "f_exam":
         return "exam_finding"
     if f.kind == "f_timing":
-        if f.value.startswith("morning_stiffness") and not ("stiff" in sent_lower and "morning" in sent_lower):
-            return None
+        if f.value.startswith("morning_stiffness"):
+            return None  # decided by the sentence's stated duration (morning_stiffness)
         if f.value.startswith("walking_eased") and not re.search(r"\bwalk|\bstand", sent_lower):
             return None
         return "timing"
     if f.kind == "f_onset":
         return "onset"
     if f.kind == "f_onset_weak":
-        return "onset" if any(m.kind == "onset_cue" and _same_clause(ms, m.start, f.start) for m in ms) else None
+        after = re.search(r"\b(?:after|following|with)\s+(?:a|an|the|one|some|their|your)?\s*(?:\w+\s+)?$",
+                          sent_lower[max(0, f.start - s.start - 30):f.start - s.start])
+        cued = any(m.kind == "onset_cue" and _same_clause(ms, m.start, f.start) for m in ms)
+        return "onset" if cued or after else None
     if f.kind == "f_demo":
         cued = any(m.kind == "demo_cue" or (m.kind == "cue_risk" and _same_clause(ms, m.start, f.start)) for m in ms)
-        return "demographic" if cued or demographic_context else None
+        # "In older adults the same root ...", "Mainly older adults;": a demographic opening the sentence
+        opening = re.fullmatch(r"(?:\W*(?:in|among|mainly|mostly|usually|typically|especially|often)\s+)?(?:\w+\s+)?",
+                               sent_lower[:f.start - s.start]) is not None
+        return "demographic" if cued or demographic_context or opening else None
     return None
 
 
@@ -292,7 +304,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             how = "cue" if cue else "list_cue" if default_cue else "vocab"
             conf = 0.85 if cue is not None else 0.75 if default_cue else 0.65
         else:
-            kind = _v2_kind(rules, f, ms, sent_lower, demographic_context)
+            kind = _v2_kind(rules, s, f, ms, sent_lower, demographic_context)
             how, conf = f"vocab_{f.kind[2:]}", 0.8
         if kind is None:
             continue
@@ -301,6 +313,57 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged, f"rule:{how}",
                               round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start)))
     out.extend(_walking_relief(source_id, cid, s, sent_text, out))
+    stiffness = morning_stiffness(sent_lower)
+    if stiffness:
+        out.append(factor_row(source_id, cid, s, sent_text, "timing", stiffness, False, False, "rule:morning_stiffness",
+                              round(0.8 - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, s.start)))
+    out.extend(_age_qualified(ms, out, source_id, cid, s, sent_text))
+    return out
+
+
+_DURATION = re.compile(r"(?P<cmp>less than|under|within|up to|no more than|more than|over|longer than|at least|"
+                       r"for)?\s*(?:about |around |roughly )?(?P<n>\d+|a few|a couple of|half an|an|a|one|two|"
+                       r"several)\s*(?:-\s*\d+\s*)?(?P<unit>minutes?|mins?|hours?)", re.I)
+
+
+def morning_stiffness(sent_lower: str) -> str | None:
+    """Short or long morning stiffness from a sentence that speaks of stiffness in the morning and says how
+    long it lasts: up to about 30 minutes is short (osteoarthritis), longer is long (inflammatory)."""
+    if "stiff" not in sent_lower or not re.search(r"morning|first thing|on waking|when you wake", sent_lower):
+        return None
+    m = _DURATION.search(sent_lower)
+    if not m:
+        return None
+    words = {"a few": 5, "a couple of": 2, "half an": 0.5, "an": 1, "a": 1, "one": 1, "two": 2, "several": 3}
+    n = words.get(m.group("n"))
+    value = float(m.group("n")) if n is None else float(n)
+    minutes = value * (60 if m.group("unit").startswith("hour") else 1)
+    cmp = (m.group("cmp") or "").lower()
+    if cmp in ("more than", "over", "longer than", "at least"):
+        minutes += 1
+    return "morning_stiffness_short" if minutes <= 30 else "morning_stiffness_long"
+
+
+_AGE_WORDS = {"young": "young_adult", "younger": "young_adult", "older": "older_adult", "elderly": "older_adult",
+              "teenage": "adolescent", "teen": "adolescent", "adolescent": "adolescent", "middle-aged": "middle_aged"}
+
+
+def _age_qualified(ms: list[Match], rows: list[Row], source_id: str, cid: str, s: Sentence,
+                   sent_text: str) -> list[Row]:
+    """ "young athletes", "older runners", "teenage dancers": the age word is a demographic too."""
+    have = {r["factor"] for r in rows if r["kind"] == "demographic"}
+    out = []
+    for r in rows:
+        if r["kind"] != "demographic" or r["negated"]:
+            continue
+        for m in ms:
+            if m.kind == "f_demo" and m.value == r["factor"]:
+                before = sent_text[max(0, m.start - s.start - 14):m.start - s.start].lower().split()
+                age = _AGE_WORDS.get(before[-1]) if before else None
+                if age and age not in have:
+                    have.add(age)
+                    out.append(factor_row(source_id, cid, s, sent_text, "demographic", age, False, False,
+                                          "rule:age_word", float(r["confidence"]), "sentence", r["frequency"]))
     return out
 
 

@@ -65,10 +65,18 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
     red_list = False             # "See a doctor straight away if you notice:" -> the bullets below are red flags
     who_section = False          # under a "Who gets it?" heading
     who_list = False             # bullets under "It is most common in:"
+    who_para = -1                # the paragraph an inline "Who gets it." label opens
     who_headings = tuple(rules.vocab.context.get("demographic_sections") or ())
+    # in another condition's section, these describe its presentation ("Usually an L5 radiculopathy: pain from
+    # the buttock ..."), they do not start a section of their own
+    presentations = frozenset(rules.vocab.context.get("presentations") or ())
     for k, s in enumerate(doc.sentences):
         ms, named, bullet = doc.matches[k], mentions[k], doc.bullets[k]
         sent_text = doc.sentence_text(k)
+        low = sent_text.strip().lower()
+        label = low[:s.label_end - s.start] if s.label_end else low if len(low.split()) <= 5 else ""
+        if label and label.rstrip(".:?").startswith(who_headings):  # "Who gets it." / "Who and when:" labels
+            who_para = s.paragraph
         if not bullet:
             lead = [m.value for m in ms if m.kind.startswith("cue_")]
             list_cue = lead[0] if lead and sent_text.rstrip().endswith(":") else None
@@ -95,7 +103,7 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             # in a section about one condition, a condition named late in a sentence is its object ("... and
             # produce neurogenic claudication"), not a new subject: the facts stay with the section's condition
             early = {c.key for c in named if c.start - s.start <= SUBJECT_SPAN}
-            subject = [key for key in subject if key in early or key in current]
+            subject = [key for key in subject if key in current or (key in early and key not in presentations)]
         anaphoric = any(m.kind == "anaphora" and m.start - s.start <= 40 for m in ms)
         if s.label_end:
             label_conds = [c.key for c in named if c.end <= s.label_end]
@@ -127,5 +135,5 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             doc_red_flags.extend((k, m) for m in ms if m.kind == "f_red")
         out.append(SentenceScope(focus=focus, inherited=not subject, red_block=red_block, red_here=red_here,
                                  list_cue=list_cue if bullet else None,
-                                 demographic_context=who_section or (bullet and who_list)))
+                                 demographic_context=who_section or (bullet and who_list) or who_para == s.paragraph))
     return Scopes(out, doc_red_flags)
