@@ -19,6 +19,7 @@ from symcause.core.vocab import Vocab, cached_vocab
 from symcause.extraction.conditions import ConditionMention, DocCondition, find_mentions, resolve_conditions
 from symcause.extraction.document import Document, read_document
 from symcause.extraction.facts import Row, fact_row, factor_facts, factor_row, symptom_facts
+from symcause.extraction.grids import Grid, find_grids, grid_facts
 from symcause.extraction.rules import Rules, build_rules
 from symcause.extraction.scoping import Scopes, scope_sentences
 from symcause.extraction.sentences import Sentence
@@ -47,13 +48,16 @@ class Extractor:
         found = find_mentions(self.rules, doc)
         conditions = resolve_conditions(self.rules, doc, found)
         scopes = scope_sentences(self.rules, doc, found.per_sentence)
-        facts, factors = sentence_facts(self.rules, doc, found.per_sentence, conditions, scopes)
+        grids = find_grids(doc, conditions, found.per_sentence)
+        facts, factors = sentence_facts(self.rules, doc, found.per_sentence, conditions, scopes, grids)
         return finish(self.rules, doc, found.per_sentence, conditions, scopes, facts, factors)
 
 
 def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMention]],
-                   conditions: dict[str, DocCondition], scopes: Scopes) -> tuple[list[Row], list[Row]]:
-    """Phase 4: each sentence's symptom facts (none in red-flag blocks) and factor facts, per focus condition."""
+                   conditions: dict[str, DocCondition], scopes: Scopes,
+                   grids: dict[int, tuple[Grid, int]] | None = None) -> tuple[list[Row], list[Row]]:
+    """Phase 4: each sentence's symptom facts (none in red-flag blocks) and factor facts, per focus condition;
+    rows of an oriented comparison table give facts per cell (grids.py)."""
     facts: list[Row] = []
     factors: list[Row] = []
     para_regions: tuple[str, ...] = ()  # the regions most recently named in the current paragraph
@@ -66,6 +70,12 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
         named_regions = tuple(dict.fromkeys(m.value for m in doc.matches[k] if m.kind == "region" and m.value != "leg"))
         if named_regions:
             para_regions = named_regions
+        if grids and k in grids:
+            grid, i = grids[k]
+            cell_facts, cell_factors = grid_facts(rules, doc, k, grid, i, conditions)
+            facts += cell_facts
+            factors += cell_factors
+            continue
         if not sc.focus:
             continue
         ms, named, sent_text = doc.matches[k], mentions[k], doc.sentence_text(k)

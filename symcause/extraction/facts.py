@@ -35,7 +35,7 @@ def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
     """Text of the sentence between document offsets a and b."""
     return sent_text[a - s.start:b - s.start]
 
-def _fact_id(*parts: object) -> str:
+def fact_id(*parts: object) -> str:
     return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
 
 def _bounded(r: Match, bounds: list[Match]) -> bool:
@@ -168,7 +168,7 @@ def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str
              quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float,
              frequency: str | None = None) -> Row:
     return {
-        "fact_id": _fact_id(source_id, cid, symptom, region, quality, negated, s.start),
+        "fact_id": fact_id(source_id, cid, symptom, region, quality, negated, s.start),
         "source_id": source_id,
         "condition_id": cid,
         "symptom": symptom,
@@ -237,7 +237,7 @@ def _same_clause(ms: list[Match], a: int, b: int) -> bool:
 
 
 def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: str,
-             demographic_context: bool) -> str | None:
+             demographic_context: bool, onset_context: bool = False) -> str | None:
     """Kind of a Version 2 mention: exam findings and timings are what they say (morning stiffness only where
     the sentence speaks of morning stiffness); a weak onset phrase is an onset only in a clause that speaks of
     a start; a demographic only where the text says who is affected."""
@@ -255,7 +255,7 @@ def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: s
         after = re.search(r"\b(?:after|following|with)\s+(?:a|an|the|one|some|their|your)?\s*(?:\w+\s+)?$",
                           sent_lower[max(0, f.start - s.start - 30):f.start - s.start])
         cued = any(m.kind == "onset_cue" and _same_clause(ms, m.start, f.start) for m in ms)
-        return "onset" if cued or after else None
+        return "onset" if cued or after or onset_context else None
     if f.kind == "f_demo":
         cued = any(m.kind == "demo_cue" or (m.kind == "cue_risk" and _same_clause(ms, m.start, f.start)) for m in ms)
         # "In older adults the same root ...", "Mainly older adults;": a demographic opening the sentence
@@ -282,7 +282,7 @@ _V2 = ("f_exam", "f_timing", "f_onset", "f_onset_weak", "f_demo")
 def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
                  cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
                  own_spans: list[tuple[int, int]] | None = None, default_cue: str | None = None,
-                 demographic_context: bool = False) -> list[Row]:
+                 demographic_context: bool = False, onset_context: bool = False) -> list[Row]:
     """Factor facts of one sentence for condition `cid` (kinds: aggravating, relieving, risk_factor, red_flag,
     onset, exam_finding, timing, demographic), each with negation, hedging and frequency."""
     out: list[Row] = []
@@ -304,7 +304,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             how = "cue" if cue else "list_cue" if default_cue else "vocab"
             conf = 0.85 if cue is not None else 0.75 if default_cue else 0.65
         else:
-            kind = _v2_kind(rules, s, f, ms, sent_lower, demographic_context)
+            kind = _v2_kind(rules, s, f, ms, sent_lower, demographic_context, onset_context)
             how, conf = f"vocab_{f.kind[2:]}", 0.8
         if kind is None:
             continue
@@ -389,7 +389,7 @@ def factor_row(source_id: str, cid: str, s: Sentence, sent_text: str, kind: str,
                negated: bool, hedged: bool, extractor: str, confidence: float, scope: str,
                frequency: str | None = None) -> Row:
     return {
-        "fact_id": _fact_id(source_id, cid, kind, value, negated, s.start, scope),
+        "fact_id": fact_id(source_id, cid, kind, value, negated, s.start, scope),
         "source_id": source_id,
         "condition_id": cid,
         "kind": kind,

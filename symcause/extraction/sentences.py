@@ -18,11 +18,20 @@ class Sentence:
     paragraph: int
     heading: bool
     label_end: int  # end offset of a leading "Label:" (0 if none)
+    table: bool = False  # a row of a table (Markdown "| a | b |" or an HTML row rendered "a | b"): one sentence
 
 
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|approx|dr|mr|mrs|ms|st|fig|no|cf|al|ca)\.|\b[A-Z]\.)$", re.I)
 _SPLIT = re.compile(r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _BULLET = re.compile(r"^(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7o]|\d{1,2}[.)])\s+")
+_TABLE_RULE = re.compile(r"\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?")
+
+
+def is_table_row(line: str) -> bool:
+    """A Markdown table row ("| a | b |") or an HTML table row as the reader renders it ("a | b | c")."""
+    return line.startswith("|") and line.count("|") >= 2 or line.count(" | ") >= 2
+
+
 _NUMBERED = re.compile(r"^(?:\d{1,2}|[A-Z])[.)]\s+")
 _LABEL = re.compile(r"^([A-Z][^:.!?]{1,60}):\s+")
 
@@ -52,11 +61,17 @@ def split_sentences(text: str, headings: frozenset[str] = frozenset()) -> list[S
         line_start = pos
         pos += len(line) + 1
         stripped = line.strip()
-        if not stripped or re.fullmatch(r"[-*\u2022_=]+", stripped):
+        if not stripped or re.fullmatch(r"[-*\u2022_=]+", stripped) or _TABLE_RULE.fullmatch(stripped):
             if not stripped:
                 prev_blank = True
             continue
         offset = line_start + (len(line) - len(line.lstrip()))
+        if is_table_row(stripped):
+            if prev_blank or not out or not out[-1].table:
+                paragraph += 1
+            prev_blank = False
+            out.append(Sentence(offset, offset + len(stripped), line_no, paragraph, False, 0, True))
+            continue
         body = stripped
         declared = stripped in headings
         bullet = None if declared else _BULLET.match(body)
