@@ -19,13 +19,24 @@ def test_tables_pass_their_schemas_and_integrity(seed_tables):
     assert check_integrity(t).empty
 
 
-def test_seed_targets(seed_tables):
+def test_source_targets(seed_tables):
+    """The bundled sources: 5 seed articles and the 36-article corpus, with their provenance."""
     _, t = seed_tables
-    assert len(t["sources"]) == 5
-    assert len(t["conditions"]) >= 25
+    src = t["sources"]
+    assert src.source_type.value_counts().to_dict() == {"corpus": 36, "seed": 5}
+    assert set(src[src.source_type == "corpus"].licence) == {"CC-BY-4.0"}
+    assert src[src.source_type == "seed"].licence.isna().all()
+    assert set(src.format) == {"txt", "md", "html"}
+    assert len(t["conditions"]) >= 100
     assert set(t["conditions"].category) == set(CATEGORIES)
-    assert len(t["facts"]) >= 100
+    assert (t["conditions"].category_source == "inferred").sum() >= 10
+    assert t["conditions"].mimic.sum() >= 5
+    assert len(t["facts"]) >= 1000
     assert t["facts"].groupby("condition_id").size().median() >= 2
+    kinds = t["factors"].kind.value_counts()
+    for kind in ("onset", "exam_finding", "timing", "demographic"):
+        assert kinds.get(kind, 0) >= 30, kind
+    assert t["facts"].frequency.notna().mean() > 0.1
 
 
 def test_evidence_offsets_and_sentences(seed_tables):
