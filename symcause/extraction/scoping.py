@@ -106,7 +106,8 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             subject = [key for key in subject if key in current or (key in early and key not in presentations)]
         anaphoric = any(m.kind == "anaphora" and m.start - s.start <= 40 for m in ms)
         if s.label_end:
-            label_conds = [c.key for c in named if c.end <= s.label_end]
+            label_conds = [c.key for c in named if c.end <= s.label_end
+                           and not (current and c.key in presentations and c.key not in current)]
             if label_conds:
                 subject = label_conds
                 para_focus = label_conds
