@@ -70,6 +70,37 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 return True
     return False
 
+_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:the\s+|your\s+)?|\s*/\s*", re.I)
+_OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of)\s+(?:the\s+|your\s+|their\s+|my\s+|"
+                        r"his\s+|her\s+|one\s+|both\s+)?(?:\w+\s+)?$", re.I)
+
+
+def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match]) -> list[Match]:
+    """The region a symptom names itself: right before it ("calf pain", "knee swelling") or right after it
+    ("pain in the outer thigh", "swelling behind the knee"). Then the other regions of its clause are not its
+    own ("sudden sharp calf pain, swelling and bruising near the ankle": the pain is in the calf)."""
+    def gap(a: int, b: int) -> str:
+        return sent_text[a - s.start:b - s.start]
+
+    before = [r for r in regs if r.end <= sym.start and not gap(r.end, sym.start).strip(" -")]
+    if before:  # "hip and groin pain": the regions coordinated before it too
+        own = [before[-1]]
+        for r in reversed([r for r in regs if r.end <= own[0].start]):
+            if not _AND.fullmatch(gap(r.end, own[0].start)):
+                break
+            own.insert(0, r)
+        return own
+    after = [r for r in regs if r.start >= sym.end and _OWN_AFTER.match(gap(sym.end, r.start))]
+    if after:  # "pain in the hip, groin and thigh": the regions coordinated after it too
+        own = [after[0]]
+        for r in [r for r in regs if r.start >= own[0].end]:
+            if not _AND.fullmatch(gap(own[-1].end, r.start)):
+                break
+            own.append(r)
+        return own
+    return []
+
+
 def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
                   cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
                   inherited: bool, context_regions: tuple[str, ...] = ()) -> list[Row]:
@@ -101,7 +132,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     out = []
     for sym in syms:
         cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
-        rs = [r for r in regs if cl[0] <= r.start < cl[1] and not _bounded(r, bounds)]
+        rs = own_region(sent_text, s, sym, regs) or [r for r in regs if cl[0] <= r.start < cl[1]
+                                                      and not _bounded(r, bounds)]
         if not rs:
             rs = [r for r in regs if not _bounded(r, bounds)
                   and not any(sym.start < b.start < r.start for b in bounds)]
