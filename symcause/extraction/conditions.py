@@ -257,7 +257,7 @@ def heading_mention(rules: Rules, doc: Document, k: int) -> ConditionMention | N
     s = doc.sentences[k]
     raw = doc.sentence_text(k).strip()
     ms = doc.matches[k]
-    if raw.endswith("?") or any(m.kind in ("redflag_section", "symptom", "demo_cue") for m in ms):
+    if raw.endswith("?") or any(m.kind in ("redflag_section", "demo_cue") for m in ms):
         return None
     start = s.start
     if ":" in raw:
@@ -271,8 +271,20 @@ def heading_mention(rules: Rules, doc: Document, k: int) -> ConditionMention | N
     low = [w.lower() for w in words]
     if any(w in _NOT_A_NAME or w in _HEADING_NOUNS for w in low) or canonical_name(name) in rules.mx.generic:
         return None
-    if re.search(r"\d", name) or low[0] == "by":
+    symptom_at = [m.start for m in ms if m.kind == "symptom" and m.start >= start]
+    if symptom_at and (symptom_at[0] == start or len(words) <= 2):
+        return None  # "Pain behind the knee", "Hip stiffness": a symptom, not a cause
+    if re.search(r"\d", name) or low[0] in ("by", "a", "an", "the", "our", "reading", "information"):
         return None
+    # a name of a condition has a medical word: a body structure, a condition head or modifier, an eponym
+    medical = [w for w in low if w in rules.mx.anatomy_words or w in rules.mx.modifiers or w in rules.mx.head_words
+               or w.endswith(rules.mx.head_suffixes) or w in rules.mx.structures]
+    eponym = any(w[:1].isupper() and not w.isupper() and i > 0 for i, w in enumerate(words)) or (
+        len(words) > 1 and words[0][:1].isupper() and words[1][:1].islower() and words[1].lower() in rules.mx.head_words)
+    if not medical and not eponym:
+        return None
+    if any(m.kind in ("f_act", "f_exam", "f_timing", "f_demo") and m.start >= start for m in ms):
+        return None  # "A single-leg squat", "Night pain", "Runners": a test, an activity, a time, a group
     if all(w in rules.mx.anatomy_words or w in rules.mx.strip_leading or w in ("and", "or", "of", "the") for w in low):
         return None
     # the section must say something: symptoms, regions or factors in its first sentences
@@ -461,8 +473,14 @@ def symptom_head_ok(rules: Rules, text: str, s: Sentence, c: ConditionMention) -
     """ "thigh weakness" in running text is a symptom; as a heading, a "Label:" or the subject of a
     causal sentence ("Hip muscle weakness can cause knee pain") it is a condition."""
     head = c.name.lower().split()[-1] if c.name else ""
-    if c.origin not in ("morphology", "inverted") or head not in rules.symptom_words:
+    if c.origin not in ("morphology", "inverted", "site") or head not in rules.symptom_words:
         return True
+    words = c.name.lower().split()
+    if head == "weakness" and not any(w in ("muscle", "muscles", "gluteal", "glute", "abductor", "core") for w in words):
+        return False  # "thigh weakness" is a symptom; "hip muscle weakness" names a biomechanical cause
+    if head in ("instability", "effusion", "stiffness", "swelling", "tightness") and len(words) <= 2 and all(
+            w in rules.mx.anatomy_words for w in words[:-1]):
+        return False  # "knee effusion", "hip stiffness": a symptom or a sign of a body part, not a cause
     if s.heading or c.end <= s.label_end:
         return True
     return c.start - s.start <= 4 and bool(_CAUSAL.match(text, c.end))

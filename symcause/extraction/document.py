@@ -54,12 +54,18 @@ def read_document(source_id: str, text: str, rules: Rules, headings: frozenset[s
     per_sent: list[list[Match]] = [[] for _ in sentences]
     section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
     masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
+    # a body word inside a test, a manoeuvre or an activity is not where a symptom is ("bent-knee stretch test",
+    # "squeezing the knees together", "lying on the hip")
+    phrase_spans = [(mt.start, mt.end) for mt in matches if mt.kind in ("f_exam", "f_act", "f_timing", "f_onset")]
     for mt in matches:
         k = bisect_right(starts, mt.start) - 1
         if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
             continue
         if mt.kind in _MASKABLE and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start for a, b in masks):
             continue  # the "warm" of "as you warm up", the "fall" of "falls asleep"
+        if mt.kind == "region" and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start
+                                       for a, b in phrase_spans):
+            continue
         if k >= 0 and mt.end <= sentences[k].end:
             per_sent[k].append(mt)
     return Document(source_id, text, sentences, per_sent, [is_bullet(text, s) for s in sentences])

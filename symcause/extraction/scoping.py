@@ -125,6 +125,8 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             focus = list(section_focus)
         if new_para and not subject and not anaphoric and not s.label_end:
             focus = list(section_focus)
+        if s.table and not subject:
+            focus = []  # a table row speaks of the condition it names, never of the section's by default
         para_focus = focus or para_focus if not new_para else focus
         if focus:
             last_focus = focus
