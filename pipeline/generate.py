@@ -1,4 +1,4 @@
-"""DVC stage `generate`: data/facts -> data/vignettes (params.yaml `generate`).
+"""DVC stage `generate`: data/facts + data/knowledge -> data/vignettes (params.yaml `generate`).
 
 The same code as `symcause generate`; the same seed gives the same bytes on either engine.
 
@@ -21,8 +21,9 @@ from symcause.generation.runner import (
 
 def generate(params: Params, root: Path, progress: bool) -> str:
     prm = params.generate
-    n = run_generate(root / prm.facts_dir, prm.n, prm.seed, root / prm.out, settings_from_params(prm), prm.batch_size,
-                     prm.workers, progress=progress, engine=prm.engine, dask=dask_settings_from_params(prm))
+    n = run_generate(root / prm.facts_dir, prm.n, prm.seed, root / prm.out, settings_from_params(prm, params.knowledge.prior),
+                     prm.batch_size, prm.workers, progress=progress, engine=prm.engine,
+                     dask=dask_settings_from_params(prm), knowledge_path=root / prm.knowledge)
     return f"generate: {n} vignettes -> {prm.out} (engine {prm.engine})"
 
 

@@ -51,15 +51,17 @@ def _cmd_generate(args: argparse.Namespace) -> None:
         settings_from_params,
     )
 
-    g = load_params(args.params).generate
+    params = load_params(args.params)
+    g = params.generate
     workers = args.workers if args.workers is not None else g.workers
     engine = args.engine or g.engine
     dask = dask_settings_from_params(g)
     if args.dask_address:
         dask = replace(dask, address=args.dask_address)
     n = run_generate(Path(args.facts), args.n, args.seed if args.seed is not None else g.seed, Path(args.out),
-                     settings_from_params(g), args.batch_size or g.batch_size, workers, progress=not args.quiet,
-                     engine=engine, dask=dask)
+                     settings_from_params(g, params.knowledge.prior), args.batch_size or g.batch_size, workers,
+                     progress=not args.quiet, engine=engine, dask=dask,
+                     knowledge_path=Path(args.knowledge) if args.knowledge else None, knowledge_params=params.knowledge)
     print(f"generate: {n} vignettes -> {args.out} (engine {engine})")
 
 
@@ -111,6 +113,9 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     g.add_argument("--n", type=_positive, required=True, metavar="N", help="number of vignettes")
     g.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: params.yaml)")
     g.add_argument("--out", required=True, metavar="FILE", help="output Parquet file")
+    g.add_argument("--knowledge", default=None, metavar="FILE",
+                   help="knowledge table (stage knowledge) to draw findings from (default: built from the fact tables "
+                        "with params.yaml 'knowledge')")
     g.add_argument("--params", default=None, metavar="FILE", help="params file (default: the project's params.yaml)")
     g.add_argument("--workers", type=int, default=None, help="processes (0 = all cores; same rows for any value)")
     g.add_argument("--batch-size", type=_positive, default=None, help="rows per batch / Parquet row group")

@@ -44,6 +44,22 @@ class EvaluateExtractionParams(_Section):
     out: str = "reports/extraction.json"
 
 
+class KnowledgeParams(_Section):
+    """Stage knowledge: P(finding | condition) from the facts (symcause/knowledge/estimate.py)."""
+    facts_dir: str = "data/facts"
+    out: str = "data/knowledge/knowledge.parquet"
+    reports: str = "reports/knowledge"
+    prior: float = Field(0.05, gt=0, lt=1)             # P(finding | condition) of a finding no article states
+    prior_strength: float = Field(1.0, gt=0, le=100)   # how many sources the prior counts as
+    stated: float = Field(0.6, gt=0, lt=1)             # a plain statement ("causes numbness in the foot")
+    hedged: float = Field(0.35, gt=0, lt=1)            # a hedged one ("may cause")
+    negated: float = Field(0.03, ge=0, lt=1)           # a negated one ("does not cause")
+    site: float = Field(0.7, gt=0, lt=1)               # pain at the condition's own site, implied by its name
+    min_confidence: float = Field(0.3, ge=0, le=1)     # facts below this extraction confidence are not evidence
+    heatmap_conditions: int = Field(24, ge=1, le=200)  # conditions shown in the report's heat map
+    heatmap_findings: int = Field(30, ge=1, le=200)    # findings shown
+
+
 def _check_shares(value: dict[str, float], keys: tuple[str, ...], exact: bool) -> dict[str, float]:
     unknown = [k for k in value if k not in keys]
     if unknown:
@@ -109,6 +125,17 @@ class GenerateParams(_Section):
     age: AgeParams = AgeParams()
     female_share: float = Field(0.5, ge=0, le=1)
     site_weights: SiteWeights = SiteWeights()
+    knowledge: str = "data/knowledge/knowledge.parquet"   # the knowledge table (stage knowledge) findings are drawn from
+    include_mimics: bool = False
+    onset_rate: float = Field(0.6, ge=0, le=1)
+    timing_rate: float = Field(0.5, ge=0, le=1)
+    exam_rate: dict[str, float] = {"lay": 0.15, "clinical": 0.75, "third_person": 0.25}
+    both_sides_rate: float = Field(0.1, ge=0, le=1)
+
+    @field_validator("exam_rate")
+    @classmethod
+    def _exam_rate(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_shares(v, ("lay", "clinical", "third_person"), exact=False)
 
     @field_validator("styles")
     @classmethod
@@ -198,7 +225,7 @@ class PublishParams(_Section):
     version: str = "0.1.0"                       # dataset version (X.Y.Z); a release is tagged dataset-vX.Y.Z
     name: str = "symcause"
     license: str = "other"                       # Hugging Face licence id written to the card's front matter
-    schema_version: str = "1.0.0"                # must equal schema_version in schemas/tables.yaml
+    schema_version: str = "2.0.0"                # must equal schema_version in schemas/tables.yaml
     out: str = "data/published"
     facts_dir: str = "data/facts"
     vignettes: str = "data/vignettes/vignettes.parquet"
@@ -237,6 +264,7 @@ class Params(BaseModel):
     extract: ExtractParams = ExtractParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     evaluate_extraction: EvaluateExtractionParams = EvaluateExtractionParams()
+    knowledge: KnowledgeParams = KnowledgeParams()
     generate: GenerateParams = GenerateParams()
     audit_vignettes: AuditParams = AuditParams()
     train: TrainParams = TrainParams()

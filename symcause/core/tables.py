@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from symcause.core.contract import CATEGORIES, FACTOR_KINDS
+from symcause.core.contract import CATEGORIES, FACTOR_KINDS, OTHER_LABEL
 from symcause.core.contract import FACT_TABLES as TABLES
 from symcause.core.errors import BadInputError, ValidationFailed
 from symcause.core.paths import schemas_dir
@@ -23,6 +23,7 @@ from symcause.core.vocab import Vocab, cached_vocab, load_yaml
 def vocab_values(vocab: Vocab) -> dict[str, list[str]]:
     return {
         "categories": list(CATEGORIES),
+        "labels": [*CATEGORIES, OTHER_LABEL],   # vignette labels: the six categories, `other` with generate.include_mimics
         "regions": list(vocab.regions),
         "regions_coarse": sorted(set(vocab.region_coarse.values())),
         "symptoms": list(vocab.symptoms),
@@ -46,6 +47,28 @@ def _is_str_list(v: Any) -> bool:
         return False
 
 
+def _map_items(v: Any) -> list[tuple[Any, Any]] | None:
+    """A map cell as (key, value) pairs: Arrow maps arrive in pandas as lists of pairs (or dicts)."""
+    if isinstance(v, dict):
+        return list(v.items())
+    try:
+        items = [tuple(x) for x in v]
+    except TypeError:
+        return None
+    return items if all(len(x) == 2 for x in items) else None
+
+
+def _is_distribution(v: Any, keys: set[str]) -> bool:
+    """A map label -> probability: known labels, each once, values in [0, 1] summing to 1 (to rounding)."""
+    items = _map_items(v)
+    if not items:
+        return False
+    labels = [k for k, _ in items]
+    values = [x for _, x in items]
+    return (all(isinstance(k, str) and k in keys for k in labels) and len(set(labels)) == len(labels)
+            and all(isinstance(x, float) and 0.0 <= x <= 1.0 for x in values) and abs(sum(values) - 1.0) < 1e-3)
+
+
 def build_schema(table: str, spec: dict[str, Any], values: dict[str, list[str]]) -> pa.DataFrameSchema:
     columns: dict[str, pa.Column] = {}
     for name, col in spec["columns"].items():
@@ -54,6 +77,12 @@ def build_schema(table: str, spec: dict[str, Any], values: dict[str, list[str]])
         if dtype == "list":
             dtype = None
             checks.append(pa.Check(lambda s: s.map(_is_str_list), element_wise=False, name="list_of_str"))
+        if dtype == "map":
+            dtype = None
+            keys = set(values[col["isin"]] if isinstance(col.get("isin"), str) else col.get("isin") or [])
+            checks.append(pa.Check(lambda s, keys=keys: s.map(lambda cell: _is_distribution(cell, keys)), element_wise=False,
+                                   name="distribution_over_labels"))
+            col = {k: v for k, v in col.items() if k != "isin"}
         if "regex" in col:
             checks.append(pa.Check.str_matches(col["regex"]))
         if "isin" in col:
@@ -63,6 +92,10 @@ def build_schema(table: str, spec: dict[str, Any], values: dict[str, list[str]])
             checks.append(pa.Check.ge(col["ge"]))
         if "le" in col:
             checks.append(pa.Check.le(col["le"]))
+        if "gt" in col:
+            checks.append(pa.Check.gt(col["gt"]))
+        if "lt" in col:
+            checks.append(pa.Check.lt(col["lt"]))
         columns[name] = pa.Column(dtype, checks=checks, nullable=bool(col.get("nullable", False)),
                                   coerce=dtype is not None)
     return pa.DataFrameSchema(columns, strict=True, unique=spec.get("unique"), name=table, ordered=False)

@@ -20,8 +20,10 @@ from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError
 from symcause.core.paths import schemas_dir
 
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml's parser: 10x faster on the vocabularies
 
-class _VocabLoader(yaml.SafeLoader):
+
+class _VocabLoader(_BASE_LOADER):
     """SafeLoader where only true/false are booleans (YAML 1.2): "no", "on", "off" stay words."""
 
 
@@ -170,6 +172,11 @@ class Vocab:
     mimic_cues: tuple[str, ...] = ()     # categories.yaml: vascular / bone / infection / tumour stems
 
     @property
+    def region_level(self) -> dict[str, int]:
+        """Region -> level from the spine down (0 lower back ... 8 toes), from regions.yaml."""
+        return {k: int(v["level"]) for k, v in self.regions.items()}
+
+    @property
     def factor_values(self) -> set[str]:
         return {v for group in self.factor_groups.values() for v in group}
 
@@ -203,6 +210,10 @@ def load_vocab(root: Path | None = None) -> Vocab:
         if coarse not in regions and coarse != "leg":
             raise BadInputError(f"{vdir / 'regions.yaml'}: region '{name}' has unknown coarse '{coarse}'")
         region_coarse[name] = coarse
+        level = spec.get("level")
+        if not isinstance(level, int) or not 0 <= level <= 20:
+            raise BadInputError(f"{vdir / 'regions.yaml'}: region '{name}': level must be a whole number 0-20 "
+                                f"(proximal to distal), got {level!r}")
     factor_groups = {group: dict(factors.get(group) or {}) for group in FACTOR_GROUPS}
     onsets = factor_groups.pop("onsets")
     factor_groups["onsets"] = {v: list((spec or {}).get("strong") or []) for v, spec in onsets.items()}

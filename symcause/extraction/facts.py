@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import cast
 
 from symcause.core.vocab import Match, norm_phrase
 from symcause.extraction.conditions import DocCondition
@@ -395,7 +396,8 @@ def _age_qualified(ms: list[Match], rows: list[Row], source_id: str, cid: str, s
                 if age and age not in have:
                     have.add(age)
                     out.append(factor_row(source_id, cid, s, sent_text, "demographic", age, False, False,
-                                          "rule:age_word", float(r["confidence"]), "sentence", r["frequency"]))
+                                          "rule:age_word", float(cast(float, r["confidence"])), "sentence",
+                                          cast("str | None", r["frequency"])))
     return out
 
 

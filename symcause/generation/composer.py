@@ -15,9 +15,10 @@ the same for any scheduling, any number of workers and either engine.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from symcause.core.contract import CATEGORIES, DIFFICULTIES, SPLITS, STYLES
+from symcause.core.contract import CATEGORIES, DIFFICULTIES, OTHER_LABEL, SPLITS, STYLES
 from symcause.core.errors import BadInputError
 from symcause.core.paths import schemas_dir
 from symcause.core.vocab import Vocab, load_yaml
@@ -56,6 +57,12 @@ class GenSettings:
     filler_rate: float = 0.3
     self_report_rate: float = 0.6
     site_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)  # fact at the condition's site, same coarse region, elsewhere
+    include_mimics: bool = False   # mimics (vascular, bone, infection, tumour) as a seventh label `other`
+    onset_rate: float = 0.6        # a case says how it started, when the knowledge has an onset for its condition
+    timing_rate: float = 0.5       # a case gives its time course, likewise
+    exam_rate: dict[str, float] = field(default_factory=lambda: {"lay": 0.15, "clinical": 0.75, "third_person": 0.25})
+    both_sides_rate: float = 0.1   # spinal cases in both legs (a one-sided problem is never both)
+    prior: float = 0.05            # P(finding | condition) of a finding the knowledge table does not state
 
 
 @dataclass
@@ -76,14 +83,52 @@ class Profile:
     female_share: float
     pain_facts: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     generic_negatives: tuple[str, ...] = ()
+    onsets: list[tuple[str, str]] = field(default_factory=list)     # (fact_id, value), Version 2 kinds
+    timings: list[tuple[str, str]] = field(default_factory=list)
+    exams: list[tuple[str, str]] = field(default_factory=list)
+    mimic: bool = False
+    likelihood: dict[str, float] = field(default_factory=dict)     # "kind:finding" -> P(finding | condition)
 
 
 _GENERIC_NEGATIVES = ("numbness", "tingling", "weakness", "swelling", "locking", "clicking", "instability", "stiffness")
 
 
+_AGE_GROUPS = {"child": (9.0, 3.0), "adolescent": (15.0, 2.0), "young_adult": (27.0, 6.0), "middle_aged": (48.0, 7.0),
+               "older_adult": (71.0, 8.0)}
+
+
+def knowledge_lookup(knowledge: pd.DataFrame | None) -> dict[str, dict[str, float]]:
+    """condition_id -> {"kind:finding": likelihood} from the knowledge table."""
+    out: dict[str, dict[str, float]] = {}
+    if knowledge is None:
+        return out
+    for cid, kind, finding, lik in zip(knowledge.condition_id, knowledge.finding_kind, knowledge.finding,
+                                       knowledge.likelihood):
+        out.setdefault(cid, {})[f"{kind}:{finding}"] = float(lik)
+    return out
+
+
+def demographic_priors(lik: dict[str, float], age: tuple[float, float], female: float) -> tuple[float, float, float]:
+    """(age mean, age sd, female share): the lexicon's rough priors, moved towards the age groups and sexes the
+    articles say the condition affects (weighted by their likelihoods)."""
+    groups = [(lik[f"demographic:{g}"], m, sd) for g, (m, sd) in _AGE_GROUPS.items() if f"demographic:{g}" in lik]
+    mean, sd = age
+    if groups:
+        w = sum(x for x, _, _ in groups)
+        g_mean = sum(x * m for x, m, _ in groups) / w
+        g_sd = max(sum(x * s_ for x, _, s_ in groups) / w, float(np.sqrt(sum(x * (m - g_mean) ** 2 for x, m, _ in groups) / w)))
+        mean, sd = 0.3 * mean + 0.7 * g_mean, max(4.0, 0.3 * sd + 0.7 * g_sd)
+    f, m = lik.get("demographic:female", 0.0), lik.get("demographic:male", 0.0)
+    if f or m:
+        female = 0.5 * female + 0.5 * (0.5 + 0.4 * (f - m) / max(f + m, 1e-9))
+    return mean, sd, female
+
+
 def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame, vocab: Vocab,
-                   s: GenSettings) -> list[Profile]:
-    """One profile per condition that has at least one usable positive fact (sorted by id)."""
+                   s: GenSettings, knowledge: pd.DataFrame | None = None) -> list[Profile]:
+    """One profile per condition that has at least one usable positive symptom fact (sorted by id). With a knowledge
+    table, a symptom fact is drawn with its finding's likelihood (times the site weight) and the condition's age and
+    sex follow the demographics the articles give; without one, with the facts' confidences."""
     facts = facts[facts.confidence >= s.min_confidence]
     factors = factors[(factors.confidence >= s.min_confidence) & ~factors.negated]
     pos = facts[~facts.negated].sort_values("fact_id")
@@ -91,12 +136,17 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
     fac = factors.sort_values("fact_id")
     by_pos = {k: g for k, g in pos.groupby("condition_id", sort=True)}
     by_neg = {k: g for k, g in neg.groupby("condition_id", sort=True)}
-    by_fac = {k: g for k, g in fac.groupby("condition_id", sort=True)}
+    by_fac: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for cid, k, fid, fv, scope in zip(fac.condition_id, fac.kind, fac.fact_id, fac.factor, fac.scope):
+        by_fac.setdefault((cid, k), []).append((fid, fv, scope))
+    known = knowledge_lookup(knowledge)
+    mimics = dict(zip(conditions.condition_id, conditions["mimic"])) if "mimic" in conditions else {}
     out = []
     for r in conditions.sort_values("condition_id").itertuples():
         p = by_pos.get(r.condition_id)
         if p is None or p.empty:
             continue
+        lik = known.get(r.condition_id, {})
         seen: dict[tuple[str, str, Any], str] = {}
         support: dict[tuple[str, str, Any], list[float]] = {}
         for f in p.itertuples():
@@ -105,14 +155,12 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
             support.setdefault((f.symptom, f.region, q), []).append(float(f.confidence))
         home = r.region if isinstance(getattr(r, "region", None), str) else None
         ordered = sorted(seen.items(), key=lambda x: x[1])
-        g = by_fac.get(r.condition_id, fac.iloc[0:0])
         lex = vocab.lexicon.get(r.condition_id)
 
-        def kind(k: str, g: pd.DataFrame = g, scopes: tuple[str, ...] = ("sentence", "condition")
+        def kind(k: str, cid: str = r.condition_id, scopes: tuple[str, ...] = ("sentence", "condition")
                  ) -> list[tuple[str, str]]:
-            sel = g[g.kind == k]
             firsts: dict[str, str] = {}
-            for fid, fv, scope in zip(sel.fact_id, sel.factor, sel.scope):
+            for fid, fv, scope in by_fac.get((cid, k), []):
                 if k != "red_flag" and scope not in scopes:
                     continue
                 firsts.setdefault(fv, fid)
@@ -123,19 +171,32 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
         if nrows is not None:
             for f in nrows.itertuples():
                 negs.setdefault((f.symptom, f.region), f.fact_id)
+        age = (float(lex.age_mean) if lex and lex.age_mean else s.age_mean,
+               float(lex.age_sd) if lex and lex.age_sd else s.age_sd)
+        female = float(lex.female_share) if lex and lex.female_share is not None else s.female_share
+        age_mean, age_sd, female = demographic_priors(lik, age, female)
         out.append(Profile(
             condition_id=r.condition_id, name=r.name, category=r.category,
             facts=[(fid, sym, reg, q) for (sym, reg, q), fid in ordered],
-            weights=[fact_weight(support[key], key[1], home, vocab.region_coarse, s.site_weights) for key, _ in ordered],
+            weights=[symptom_weight(lik.get(f"symptom:{key[0]}@{key[1]}"), support[key], key[1], home,
+                                    vocab.region_coarse, s.site_weights) for key, _ in ordered],
             negated=[(fid, sym, reg) for (sym, reg), fid in sorted(negs.items(), key=lambda x: x[1])],
             aggravating=kind("aggravating"), relieving=kind("relieving"), risk=kind("risk_factor"),
             self_risk=kind("risk_factor", scopes=("condition",)),
-            red_flags=kind("red_flag"),
-            age_mean=float(lex.age_mean) if lex and lex.age_mean else s.age_mean,
-            age_sd=float(lex.age_sd) if lex and lex.age_sd else s.age_sd,
-            female_share=float(lex.female_share) if lex and lex.female_share is not None else s.female_share,
+            red_flags=kind("red_flag"), age_mean=age_mean, age_sd=age_sd, female_share=female,
+            onsets=kind("onset"), timings=kind("timing"), exams=kind("exam_finding"),
+            mimic=bool(mimics.get(r.condition_id, lex.mimic if lex else False)), likelihood=lik,
         ))
     return out
+
+
+def symptom_weight(likelihood: float | None, confidences: list[float], region: str, home: str | None,
+                   coarse: dict[str, str], site_weights: tuple[float, float, float]) -> float:
+    """How often a case of the condition states this symptom-region fact: its knowledge likelihood times the site
+    weight (`fact_weight` of a confidence of 1 stated once); without a likelihood, `fact_weight`."""
+    if likelihood is None:
+        return fact_weight(confidences, region, home, coarse, site_weights)
+    return round(likelihood * fact_weight([1.0], region, home, coarse, site_weights), 6)
 
 
 def fact_weight(confidences: list[float], region: str, home: str | None, coarse: dict[str, str],
@@ -161,6 +222,7 @@ class Wording:
     region_lay: dict[str, list[str]]
     region_clin: dict[str, list[str]]
     region_coarse: dict[str, str]
+    region_level: dict[str, int]
     symptom_np: dict[str, list[str]]
     symptom_clause: dict[str, list[str]]
     symptom_clin: dict[str, list[str]]
@@ -179,6 +241,14 @@ class Wording:
     distractors_lay: list[str]
     distractors_clin: list[str]
     t: dict[str, dict[str, list[str]]]  # voice -> slot -> sentence templates (schemas/vocab/templates.yaml)
+    onset_lay: dict[str, list[str]] = field(default_factory=dict)
+    onset_clin: dict[str, list[str]] = field(default_factory=dict)
+    timing_lay: dict[str, list[str]] = field(default_factory=dict)
+    timing_clin: dict[str, list[str]] = field(default_factory=dict)
+    exam_lay: dict[str, list[str]] = field(default_factory=dict)
+    exam_clin: dict[str, list[str]] = field(default_factory=dict)
+    distractors_age_lay: list[list[str]] = field(default_factory=list)    # under 35, 35-59, 60 and over
+    distractors_age_clin: list[list[str]] = field(default_factory=list)
 
 
 def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
@@ -198,13 +268,18 @@ def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
                 {k: list(v.get("clinical") or []) for k, v in items.items()})
 
     fl, fc = split("factor_phrases")
+    ol, oc = split("onset_phrases")
+    tl, tc = split("timing_phrases")
+    el, ec = split("exam_phrases")
+    by_age = ph.get("distractors_by_age") or {}
+    bands = ("young", "middle", "older")
     rl, rc = split("risk_phrases")
     redl, redc = split("red_flag_phrases")
     regions = vocab.regions
     return Wording(
         region_lay={k: list(v.get("lay") or [k.replace("_", " ")]) for k, v in regions.items()},
         region_clin={k: list(v.get("clinical") or [k.replace("_", " ")]) for k, v in regions.items()},
-        region_coarse=dict(vocab.region_coarse),
+        region_coarse=dict(vocab.region_coarse), region_level=vocab.region_level,
         symptom_np={k: list(v) for k, v in (ph.get("symptom_np") or {}).items()},
         symptom_clause={k: list(v) for k, v in (ph.get("symptom_clause") or {}).items()},
         symptom_clin={k: list(v) for k, v in (ph.get("symptom_clinical") or {}).items()},
@@ -216,6 +291,9 @@ def load_wording(vocab: Vocab, root: Path | None = None) -> Wording:
         durations_lay=list(ph["durations"]["lay"]), durations_clin=list(ph["durations"]["clinical"]),
         distractors_lay=list(ph["distractors"]["lay"]), distractors_clin=list(ph["distractors"]["clinical"]),
         t={voice: {slot: [str(x) for x in items] for slot, items in slots.items()} for voice, slots in templates.items()},
+        onset_lay=ol, onset_clin=oc, timing_lay=tl, timing_clin=tc, exam_lay=el, exam_clin=ec,
+        distractors_age_lay=[list((by_age.get(b) or {}).get("lay") or ph["distractors"]["lay"]) for b in bands],
+        distractors_age_clin=[list((by_age.get(b) or {}).get("clinical") or ph["distractors"]["clinical"]) for b in bands],
     )
 
 
@@ -234,17 +312,13 @@ def _check_strings(node: Any, where: str) -> None:
 
 _REQUIRED_SLOTS = {
     "lay": ("open", "open_clause", "more", "more_clause", "spread", "worse", "better", "neg", "neg_region", "demo",
-            "name", "fillers"),
+            "name", "fillers", "onset", "timing", "exam", "both"),
     "third_person": ("open", "open_clause", "more", "more_clause", "spread", "worse", "better", "neg", "name", "risk",
-                     "red", "fillers"),
-    "clinical": ("open", "more", "spread", "worse", "better", "neg", "name", "risk", "red", "fillers"),
+                     "red", "fillers", "onset", "timing", "exam", "both"),
+    "clinical": ("open", "more", "spread", "worse", "better", "neg", "name", "risk", "red", "fillers", "onset",
+                 "timing", "exam", "both"),
 }
 
-# proximal -> distal order of regions, so that "travels from {a} down to {b}" reads the right way
-_LEVEL = {"lower_back": 0, "buttock": 1, "groin": 2, "hip": 2, "hip_outer": 2, "thigh": 3, "thigh_front": 3,
-          "thigh_back": 3, "thigh_outer": 3, "thigh_inner": 3, "knee": 4, "knee_front": 4, "knee_back": 4,
-          "knee_outer": 4, "knee_inner": 4, "leg": 4, "lower_leg": 5, "shin": 5, "calf": 5, "lower_leg_outer": 5,
-          "ankle": 6, "foot": 7, "toes": 8}
 
 
 _FIRST_TO_THIRD = ((" I'm ", " {pro} is "), (" I've ", " {pro} has "), (" I ", " {pro} "), (" my ", " {pos} "),
@@ -286,13 +360,13 @@ def content_signature(category: str, facts: list[str], factors: list[str], negs:
 
 
 
-def spread_pair(pain_regions: list[str]) -> tuple[str, str] | None:
-    """(proximal, distal) for a "radiates from a to b" sentence, from the first two pain regions;
-    None when they are at the same level or one is the whole leg."""
+def spread_pair(pain_regions: list[str], levels: dict[str, int]) -> tuple[str, str] | None:
+    """(proximal, distal) for a "radiates from a to b" sentence, from the first two pain regions and the regions'
+    levels (regions.yaml, proximal to distal); None when they are at the same level or one is the whole leg."""
     if len(pain_regions) < 2:
         return None
-    a, b = sorted(pain_regions[:2], key=lambda x: _LEVEL.get(x, 4))
-    if _LEVEL.get(a, 4) < _LEVEL.get(b, 4) and "leg" not in (a, b):
+    a, b = sorted(pain_regions[:2], key=lambda x: levels.get(x, 4))
+    if levels.get(a, 4) < levels.get(b, 4) and "leg" not in (a, b):
         return a, b
     return None
 
@@ -341,13 +415,67 @@ ARROW_SCHEMA = pa.schema([
     ("style", pa.string()), ("difficulty", pa.string()), ("fact_ids", pa.list_(pa.string())),
     ("split", pa.string()), ("seed", pa.int64()), ("negated_findings", pa.list_(pa.string())),
     ("distractors", pa.list_(pa.string())), ("names_condition", pa.bool_()),
+    ("side", pa.string()), ("onset", pa.string()), ("exam_findings", pa.list_(pa.string())),
+    ("differential", pa.map_(pa.string(), pa.float64())), ("label_supported", pa.bool_()),
 ])
 
 _KMAX = max(hi for _, hi in _FACTS_BY_DIFFICULTY.values())        # symptom facts per vignette at most
+_EMAX = 2                                                          # examination findings per vignette at most
 _AMAX = max(_FACTORS_BY_DIFFICULTY.values())                       # aggravating factors at most
-_CLIN_SIDES = ("L ", "R ", "", "", "Lt ", "Rt ", "left ", "right ")
 _ARTICLE_RE2 = r"\b([Aa]) ([aeiouAEIOU]|8|11\b|18\b)"               # _ARTICLE for Arrow's RE2 (no look-ahead)
 _LOWER_START_RE2 = r"(^|[.!?] +)[a-z]"
+# a quality word that repeats its noun ("aching ache")
+_REWORD = ((r"\bach(?:ing|y) ache\b", "ache"),)
+
+
+@dataclass
+class Plan:
+    """Every draw that decides what the rows of a batch say, one entry per row (-1: none), made by `Composer.plan`
+    for the whole batch at once: the profile (condition), its category, the voice and difficulty; the symptom
+    facts chosen (`chosen`, rows x facts), the radiation pair, vague regions, sex and age; aggravating factors
+    (`agg`, rows x factors), a relieving factor, a risk factor (`risk_kind` 1 self-reported, 2 other), a negated
+    finding (`neg_kind` 1 stated, 2 generic), a red flag, the name, distractors and a filler."""
+
+    p: np.ndarray
+    cat: np.ndarray
+    style: np.ndarray
+    diff: np.ndarray
+    chosen: np.ndarray
+    spread: np.ndarray
+    ra: np.ndarray
+    rb: np.ndarray
+    vague: np.ndarray
+    female: np.ndarray
+    age: np.ndarray
+    agg: np.ndarray
+    rel: np.ndarray
+    risk_kind: np.ndarray
+    risk: np.ndarray
+    neg_kind: np.ndarray
+    neg: np.ndarray
+    red: np.ndarray
+    name: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    filler: np.ndarray
+    onset: np.ndarray          # index into the profile's onsets, -1 none
+    timing: np.ndarray         # index into the profile's timings, -1 none
+    exam: np.ndarray           # rows x EXAM_MAX indices into the profile's exam findings, -1 none
+    side: np.ndarray           # 0 none (central), 1 left, 2 right, 3 both
+    band: np.ndarray           # age band: 0 under 35, 1 35-59, 2 60 and over
+    differential: np.ndarray   # rows x labels: P(label | the findings written), knowledge table and a uniform prior
+    supported: np.ndarray      # the row's own label is in the differential's top two
+
+    def __len__(self) -> int:
+        return len(self.p)
+
+    def take(self, rows: np.ndarray) -> Plan:
+        """The plan of the given rows only (in that order)."""
+        return Plan(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    @staticmethod
+    def concat(plans: list[Plan]) -> Plan:
+        return Plan(**{f.name: np.concatenate([getattr(q, f.name) for q in plans]) for f in fields(Plan)})
 
 
 def batch_rng(seed: int, batch: int) -> np.random.Generator:
@@ -471,7 +599,8 @@ class _Templates(_Table):
 
 
 _FORMATTER = string.Formatter()
-_CTX_SLOTS = frozenset({"s", "S", "c", "C", "d", "a", "b", "f", "F", "r", "R", "n", "age", "sx", "sexn", "Pro", "pro",
+_CTX_SLOTS = frozenset({"s", "S", "c", "C", "d", "a", "b", "f", "F", "r", "R", "n", "o", "O", "t", "T", "e", "age", "sx",
+                        "sexn", "Pro", "pro",
                         "pos", "Pos", "rel", "sexw", "sexa"})
 _PHRASE_SLOTS = frozenset({"quality", "qualityc", "R", "region"})
 _PERSONS = (("I", "my", "me"), ("he", "his", "him"), ("she", "her", "her"))   # first person, third he, third she
@@ -518,8 +647,16 @@ class Composer:
             raise BadInputError("no condition has a usable symptom fact: nothing to generate from")
         self.w = w = wording
         self.s = s = settings
-        self.by_cat: dict[str, list[Profile]] = {c: [] for c in CATEGORIES}
+        labels = (*CATEGORIES, OTHER_LABEL) if s.include_mimics else CATEGORIES
+        self.by_cat: dict[str, list[Profile]] = {c: [] for c in labels}
         for p in profiles:
+            if p.mimic and not s.include_mimics:
+                continue  # a vascular, bone, infection or tumour cause is not a case of the six categories
+            if p.mimic:
+                p.category = OTHER_LABEL
+            p.onsets = [a for a in p.onsets if a[1] in w.onset_lay]
+            p.timings = [a for a in p.timings if a[1] in w.timing_lay]
+            p.exams = [a for a in p.exams if a[1] in w.exam_lay]
             p.aggravating = [a for a in p.aggravating if a[1] in w.factor_lay]
             p.relieving = [a for a in p.relieving if a[1] in w.factor_lay]
             p.risk = [a for a in p.risk if a[1] in w.risk_lay]
@@ -529,7 +666,10 @@ class Composer:
             own = {f[1] for f in p.facts}
             p.generic_negatives = tuple(x for x in _GENERIC_NEGATIVES if x not in own)
             self.by_cat[p.category].append(p)
-        self.cats = tuple(c for c in CATEGORIES if self.by_cat[c])
+        self.cats = tuple(c for c in labels if self.by_cat[c])
+        if not self.cats:
+            raise BadInputError("every condition with a usable symptom fact is a mimic: nothing to generate from "
+                                "(generate.include_mimics: true draws them under the label 'other')")
         self.profiles = profs = [p for c in self.cats for p in self.by_cat[c]]
         sizes = np.array([len(self.by_cat[c]) for c in self.cats])
         self._cat_size, self._cat_off = sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -545,11 +685,65 @@ class Composer:
         self._distr = np.array([s.distractor_rate.get(d, 0.0) for d in DIFFICULTIES])
         self._style_w = [s.styles.get(k, 0.0) for k in STYLES]
         self._diff_w = [s.difficulty.get(k, 0.0) for k in DIFFICULTIES]
-        self._npool = np.array([len(w.distractors_clin if st == "clinical" else w.distractors_lay) for st in STYLES])
+        # distractor pools by voice (lay, clinical) and age band (under 35, 35-59, 60 and over)
+        self._npool = np.array([[len(pool) for pool in (w.distractors_age_clin if st == "clinical" else w.distractors_age_lay)]
+                                for st in STYLES])
         self._held = np.array([p.condition_id in s.holdout_conditions for p in profs])
         self._age_mean = np.array([p.age_mean for p in profs])
         self._age_sd = np.array([p.age_sd for p in profs])
         self._female = np.array([p.female_share for p in profs])
+        self._spinal = np.array([p.category == "spinal" for p in profs])
+        self._lateral = np.array([r != "lower_back" for r in self.reg_names])   # a region on one side of the body
+        self._exam_rate = np.array([s.exam_rate.get(k, 0.0) for k in STYLES])
+        self._differential_tables()
+
+    # -- the differential: P(label | findings written), from the knowledge table
+
+    _V2_KINDS = (("aggravating", "aggravating"), ("relieving", "relieving"), ("risk", "risk_factor"),
+                 ("self_risk", "risk_factor"), ("red_flags", "red_flag"), ("onsets", "onset"), ("timings", "timing"),
+                 ("exams", "exam_finding"))
+
+    def _differential_tables(self) -> None:
+        """log P(finding | label) for every finding a row can state: the mean over the label's conditions of
+        P(finding | condition) from the knowledge table (the prior where a condition has no row for it), and
+        per profile the finding code of each fact, negation and factor it can write."""
+        profs, prior = self.profiles, self.s.prior
+        names: set[str] = {f"symptom:{g}@any" for g in _GENERIC_NEGATIVES}
+        for p in profs:
+            names |= {f"symptom:{f[1]}@{f[2]}" for f in p.facts} | {f"symptom:{f[1]}@{f[2]}" for f in p.negated}
+            names |= {f"quality:{f[3]}" for f in p.facts if f[3]}
+            names |= {f"{kind}:{a[1]}" for attr, kind in self._V2_KINDS for a in getattr(p, attr)}
+        self.finding_names = sorted(names)
+        code = {n: i for i, n in enumerate(self.finding_names)}
+        lik = np.full((len(profs), len(code)), prior)
+        for i, p in enumerate(profs):
+            for name, value in p.likelihood.items():
+                if name in code:
+                    lik[i, code[name]] = value
+            for g in _GENERIC_NEGATIVES:
+                best = [v for k, v in p.likelihood.items() if k.startswith(f"symptom:{g}@")]
+                lik[i, code[f"symptom:{g}@any"]] = max(best, default=prior)
+        label_of = np.array([self.cats.index(p.category) for p in profs])
+        mean = np.stack([lik[label_of == c].mean(axis=0) for c in range(len(self.cats))])
+        zero = np.zeros((len(self.cats), 1))
+        self._logL, self._log1mL = np.hstack([np.log(mean), zero]), np.hstack([np.log1p(-mean), zero])
+        self._fact_f = _pad([[code[f"symptom:{f[1]}@{f[2]}"] for f in p.facts] for p in profs], -1, np.int64)
+        self._qual_f = _pad([[code[f"quality:{f[3]}"] if f[3] else -1 for f in p.facts] for p in profs], -1, np.int64)
+        self._neg_f = _pad([[code[f"symptom:{f[1]}@{f[2]}"] for f in p.negated] for p in profs], -1, np.int64)
+        self._gen_f = _pad([[code[f"symptom:{g}@any"] for g in p.generic_negatives] for p in profs], -1, np.int64)
+        self._list_f = {attr: _pad([[code[f"{kind}:{a[1]}"] for a in getattr(p, attr)] for p in profs], -1, np.int64)
+                        for attr, kind in self._V2_KINDS}
+
+    def differential(self, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+        """P(label | findings) for rows of finding codes stated (`pos`) and denied (`neg`), -1 padded, under a
+        uniform prior over the labels: naive Bayes with the label-level likelihoods."""
+        logp = np.zeros((len(pos), len(self.cats)))
+        for codes, table in ((pos, self._logL), (neg, self._log1mL)):
+            if codes.size:   # code -1 (none) reads the last column, which is 0
+                logp += table.T[codes].sum(axis=1)                      # rows x findings x labels -> rows x labels
+        logp -= logp.max(axis=1, keepdims=True)
+        e = np.exp(logp)
+        return e / e.sum(axis=1, keepdims=True)
 
     # -- integer codes for everything a row can mention
 
@@ -564,17 +758,17 @@ class Composer:
         self._reg_code = {k: i for i, k in enumerate(self.reg_names)}
         self._coarse = np.array([self._reg_code[w.region_coarse.get(r, r)] for r in self.reg_names])
         self._leg = self._reg_code["leg"]
-        self._level = np.array([_LEVEL.get(r, 4) for r in self.reg_names])
+        self._level = np.array([w.region_level.get(r, 4) for r in self.reg_names])
         self._is_leg = np.array([r == "leg" for r in self.reg_names])
         self.qual_names = sorted({f[3] for p in profs for f in p.facts if f[3]})
         self._qual_code = {k: i for i, k in enumerate(self.qual_names)}
-        factors = {a[1] for p in profs for lst in (p.aggravating, p.relieving, p.risk, p.self_risk, p.red_flags)
-                   for a in lst}
+        factors = {a[1] for p in profs for lst in (p.aggravating, p.relieving, p.risk, p.self_risk, p.red_flags,
+                                                   p.onsets, p.timings, p.exams) for a in lst}
         self.factor_names = sorted(factors)
         self._factor_code = {k: i for i, k in enumerate(self.factor_names)}
         fids = sorted({f[0] for p in profs for f in p.facts} | {f[0] for p in profs for f in p.negated}
-                      | {a[0] for p in profs for lst in (p.aggravating, p.relieving, p.risk, p.self_risk, p.red_flags)
-                         for a in lst})
+                      | {a[0] for p in profs for lst in (p.aggravating, p.relieving, p.risk, p.self_risk, p.red_flags,
+                                                       p.onsets, p.timings, p.exams) for a in lst})
         self._fid_code = {k: i for i, k in enumerate(fids)}
 
     def _profile_tables(self) -> None:
@@ -605,7 +799,7 @@ class Composer:
         self._gen_sym = _pad([[sc[x] for x in p.generic_negatives] for p in profs], 0, np.int64)
         # factors: (fact id, factor) lists
         self._fl: dict[str, tuple[np.ndarray, _Table, np.ndarray, np.ndarray]] = {}
-        for kind in ("aggravating", "relieving", "risk", "self_risk", "red_flags"):
+        for kind in ("aggravating", "relieving", "risk", "self_risk", "red_flags", "onsets", "timings", "exams"):
             lists = [getattr(p, kind) for p in profs]
             self._fl[kind] = (np.array([len(x) for x in lists]), _Table([[a[0] for a in x] for x in lists]),
                               _pad([[fc[a[1]] for a in x] for x in lists], -1, np.int64),
@@ -614,6 +808,11 @@ class Composer:
         self._nrisk, self._nself, self._nred = self._fl["risk"][0], self._fl["self_risk"][0], self._fl["red_flags"][0]
         self._agg, self._rel = self._fl["aggravating"][2], self._fl["relieving"][2]
         self._factor_t = pa.array(self.factor_names, pa.string())
+        # weights (likelihoods) of the Version 2 lists, for weighted draws
+        prior = self.s.prior
+        kinds = {"onsets": "onset", "timings": "timing", "exams": "exam_finding"}
+        self._v2w = {k: _pad([[p.likelihood.get(f"{kind}:{a[1]}", prior) for a in getattr(p, k)] for p in profs], 0.0, float)
+                     for k, kind in kinds.items()}
         self._names = pa.array([p.name if p.name.isupper() else p.name.lower() for p in profs], pa.string())
 
     def _wording_tables(self) -> None:
@@ -624,9 +823,12 @@ class Composer:
         def third(x: str, person: int) -> str:
             return x if person == 0 else _third(x, *_PERSONS[person])
 
-        lay_rn = [_lay_region_names(r, w.region_lay.get(r) or [r.replace("_", " ")]) for r in self.reg_names]
-        clin_rn = [w.region_clin.get(r) or [r.replace("_", " ")] for r in self.reg_names]
-        # group kind * R + region; kind 0 clinical, 1 + person lay (first person, he, she)
+        # group (kind * 3 + side) * R + region; kind 0 clinical, 1 + person lay (first person, he, she); side 0 not
+        # said, 1 left, 2 right
+        clin_rn = [_clin_region_names(r, w.region_clin.get(r) or [r.replace("_", " ")], side)
+                   for side in range(3) for r in self.reg_names]
+        lay_rn = [_lay_region_names(r, w.region_lay.get(r) or [r.replace("_", " ")], side)
+                  for side in range(3) for r in self.reg_names]
         self._rn = _Table(clin_rn + [[third(x, k) for x in g] for k in range(3) for g in lay_rn])
         self._nreg = R
         ql = [w.quality_lay.get(q) or [q] for q in self.qual_names]
@@ -658,13 +860,17 @@ class Composer:
         self._red_ph = by_factor(w.red_lay, w.red_clin, True)
         self._negw = _Table([w.neg_lay.get(x) or [x.replace("_", " ")] for x in self.sym_names]
                             + [w.neg_clin.get(x) or [x.replace("_", " ")] for x in self.sym_names])
-        self._distr_raw = (pa.array(w.distractors_lay or [""], pa.string()),
-                           pa.array(w.distractors_clin or [""], pa.string()))
-        self._distr_sent = _Table([[_cap(third(d, k)) + "." for d in w.distractors_lay] for k in range(3)]
-                                  + [[_cap(d) + "." for d in w.distractors_clin]])
+        # distractors by age band * 4 + (person of the lay voice, or 3 clinical): as written, and as a sentence
+        said = [[third(d, k) for d in w.distractors_age_lay[b]] if k < 3 else list(w.distractors_age_clin[b])
+                for b in range(3) for k in range(4)]
+        self._distr_words = _Table(said)
+        self._distr_sent = _Table([[_cap(d) + "." for d in g] for g in said])
+        # Version 2 findings: onset phrases by (person, or 3 clinical) * F + factor; time course and exam likewise
+        self._onset_ph = by_factor(w.onset_lay, w.onset_clin, True)
+        self._timing_ph = by_factor(w.timing_lay, w.timing_clin, True)
+        self._exam_ph = by_factor(w.exam_lay, w.exam_clin, True)
         self._relatives = _Table([list(_RELATIVES[(fem, band)]) for fem in (False, True) for band in range(3)])
         self._durations = _Table([w.durations_lay, w.durations_clin])
-        self._sides = _Table([list(_CLIN_SIDES)])
         # by sex (0 male, 1 female): Pro, pro, Pos, pos, sx; sexn by clinical * 2 + sex
         self._pron = [pa.array(x, pa.string()) for x in (["He", "She"], ["he", "she"], ["His", "Her"], ["his", "her"],
                                                            ["M", "F"])]
@@ -685,10 +891,12 @@ class Composer:
         self._t_negreg = _Templates([[third(t, k) for t in L["neg_region"]] for k in range(3)], _CTX_SLOTS, where)
         self._t_negreg_clin = _Templates([["pain below {r}", "radiation to {r}"]], _CTX_SLOTS, where)
         self._t_demo = _Templates([L["demo"]], _CTX_SLOTS, where)
+        self._t_onset, self._t_timing = voices("onset"), voices("timing")
+        self._t_exam, self._t_both = voices("exam"), voices("both")
 
     # -- the plan: every draw that decides what a vignette says, for a whole batch at once
 
-    def plan(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+    def plan(self, rng: np.random.Generator, size: int) -> Plan:
         s, B = self.s, size
         (u_cat, u_prof, u_style, u_diff, u_k, u_pain, u_painpick, u_vague, u_female, u_spread, u_agg, u_rel,
          u_self, u_risk, u_riskpick, u_neg, u_negfact, u_negpick, u_red, u_redpick, u_name, u_distr,
@@ -758,22 +966,98 @@ class Composer:
         neg = u_neg < self._negr[diff]
         neg_fact = neg & (self._nneg[p] > 0) & (u_negfact < 0.6)
         neg_gen = neg & ~neg_fact & (self._ngen[p] > 0)
-        neg_kind = np.where(neg_fact, 1, np.where(neg_gen, 2, 0))
         neg_idx = np.where(neg_fact, _below(u_negpick, self._nneg[p]), _below(u_negpick, self._ngen[p]))
+        # never a finding both affirmed and denied: a stated negation that clashes with a chosen symptom (the same
+        # symptom, or pain that does reach the region it is said not to reach) gives way to a generic one
+        clash = neg_fact & self._neg_clash(p, chosen, neg_idx)
+        neg_gen |= clash & (self._ngen[p] > 0)
+        neg_fact &= ~clash
+        neg_idx = np.where(clash, _below(u_negpick, self._ngen[p]), neg_idx)
+        neg_kind = np.where(neg_fact, 1, np.where(neg_gen, 2, 0))
         red = np.where((self._nred[p] > 0) & (u_red < s.red_flag_rate), _below(u_redpick, self._nred[p]), -1)
         name = u_name < s.name_rate
         n_distr = np.where(u_distr < self._distr[diff], 1, 0)
         n_distr = np.where((n_distr == 1) & (diff == 2) & (u_distr2 < 0.4), 2, n_distr)
-        pool = self._npool[style]
-        n_distr = np.minimum(n_distr, pool)
+        onset, timing, exam = self._v2_draws(rng, p, style)
+        # one patient, one side: left or right, both legs only for a spinal cause; none when nothing is lateral
+        lateral = ((chosen >= 0) & self._lateral[self._reg[pp, np.maximum(chosen, 0)]]).any(axis=1)
+        u_side, u_both = rng.random((2, B))
+        side = np.where(self._spinal[p] & (u_both < s.both_sides_rate), 3, 1 + (u_side < 0.5))
+        side = np.where(lateral, side, 0)
+        band = np.where(age < 35, 0, np.where(age < 60, 1, 2))
+        n_distr = np.minimum(n_distr, self._npool[style, band])
+        pool = self._npool[style, band]
         d1 = _below(u_d1, pool)
         d2 = _below(u_d2, np.maximum(pool - 1, 1))
         d2 = d2 + (d2 >= d1)
-        return {"p": p, "cat": ci, "style": style, "diff": diff, "chosen": chosen, "spread": spread, "ra": ra,
-                "rb": rb, "vague": vague, "female": female, "age": age, "agg": agg, "rel": rel, "risk_kind": risk_kind,
-                "risk": risk, "neg_kind": neg_kind, "neg": neg_idx, "red": red, "name": name,
-                "d1": np.where(n_distr >= 1, d1, -1), "d2": np.where(n_distr >= 2, d2, -1),
-                "filler": u_filler < s.filler_rate}
+        plan = Plan(p=p, cat=ci, style=style, diff=diff, chosen=chosen, spread=spread, ra=ra, rb=rb, vague=vague,
+                    female=female, age=age, agg=agg, rel=rel, risk_kind=risk_kind, risk=risk, neg_kind=neg_kind,
+                    neg=neg_idx, red=red, name=name, d1=np.where(n_distr >= 1, d1, -1),
+                    d2=np.where(n_distr >= 2, d2, -1), filler=u_filler < s.filler_rate, onset=onset, timing=timing,
+                    exam=exam, side=side, band=band, differential=np.zeros((B, len(self.cats))),
+                    supported=np.zeros(B, bool))
+        plan.differential = self.differential(*self.findings(plan))
+        top2 = np.argsort(-plan.differential, axis=1, kind="stable")[:, :2]
+        plan.supported = (top2 == ci[:, None]).any(axis=1)
+        return plan
+
+    def _neg_clash(self, p: np.ndarray, chosen: np.ndarray, neg: np.ndarray) -> np.ndarray:
+        """Rows whose stated negated fact `neg` contradicts one of their chosen symptom facts."""
+        pp, cc = p[:, None], np.maximum(chosen, 0)
+        nsym, nreg = _at(self._neg_sym, p, neg), _at(self._neg_reg, p, neg)
+        csym, creg = self._sym[pp, cc], self._reg[pp, cc]
+        pain = self._sym_code.get("pain", -1)
+        same = (csym == nsym[:, None]) & (nsym[:, None] != pain)
+        is_pain = (chosen >= 0) & (csym == pain)
+        at_region = is_pain & (self._coarse[creg] == self._coarse[nreg][:, None])
+        # "it stops before / never reaches / no pain below {r}": r must lie beyond every chosen pain region
+        reach = is_pain & (self._level[creg] >= self._level[nreg][:, None])
+        return ((chosen >= 0) & same).any(axis=1) | ((nsym == pain) & (at_region | reach).any(axis=1))
+
+    def _v2_draws(self, rng: np.random.Generator, p: np.ndarray, style: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How it started and its time course (one each, drawn with the knowledge likelihoods) and up to
+        `_EMAX` examination findings (more often in clinical voices), for the rows' profiles."""
+        s, B = self.s, len(p)
+        u_on, u_onpick, u_tm, u_tmpick, u_ex, u_ex2 = rng.random((6, B))
+
+        def one(kind: str, u: np.ndarray, upick: np.ndarray, rate: float) -> np.ndarray:
+            n, w = self._fl[kind][0][p], self._v2w[kind][p]
+            cum = np.cumsum(w, axis=1)
+            idx = (cum < (upick * cum[:, -1])[:, None]).sum(axis=1)
+            return np.where((n > 0) & (u < rate), np.minimum(idx, np.maximum(n - 1, 0)), -1)
+
+        onset = one("onsets", u_on, u_onpick, s.onset_rate)
+        timing = one("timings", u_tm, u_tmpick, s.timing_rate)
+        n_ex = self._fl["exams"][0][p]
+        k = np.where(u_ex < self._exam_rate[style], np.minimum(n_ex, 1 + (u_ex2 < 0.4)), 0)
+        w = self._v2w["exams"][p]
+        with np.errstate(divide="ignore"):
+            keys = np.where(w > 0, rng.random(w.shape) ** (1.0 / np.where(w > 0, w, 1.0)), -1.0)
+        emax = min(_EMAX, w.shape[1])
+        exam = np.argsort(-keys, axis=1, kind="stable")[:, :emax]
+        exam = np.where(np.arange(emax)[None, :] < k[:, None], exam, -1)
+        if emax < _EMAX:
+            exam = np.hstack([exam, np.full((B, _EMAX - emax), -1)])
+        return onset, timing, exam
+
+    def findings(self, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+        """Finding codes (see `finding_names`) each row states and denies, -1 padded: its symptom facts and their
+        qualities, factors, onset, time course and examination findings; its negated finding."""
+        p, pp = plan.p, plan.p[:, None]
+
+        def at(table: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            return np.where(idx >= 0, table[pp if idx.ndim == 2 else p, np.clip(idx, 0, table.shape[1] - 1)], -1)
+
+        lf = self._list_f
+        risk = np.where(plan.risk_kind == 1, at(lf["self_risk"], plan.risk), at(lf["risk"], plan.risk))
+        pos = np.column_stack([at(self._fact_f, plan.chosen), at(self._qual_f, plan.chosen),
+                               at(lf["aggravating"], plan.agg), at(lf["relieving"], plan.rel),
+                               np.where(plan.risk_kind > 0, risk, -1), at(lf["red_flags"], plan.red),
+                               at(lf["onsets"], plan.onset), at(lf["timings"], plan.timing), at(lf["exams"], plan.exam)])
+        neg = np.where(plan.neg_kind == 1, at(self._neg_f, plan.neg),
+                       np.where(plan.neg_kind == 2, at(self._gen_f, plan.neg), -1))[:, None]
+        return pos, neg
 
     def _ages(self, rng: np.random.Generator, p: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Ages from each condition's normal prior truncated to [age_min, age_max]: resampled, not clamped, so
@@ -792,12 +1076,35 @@ class Composer:
 
     # -- the words
 
+    def supported_plan(self, rng: np.random.Generator, size: int) -> tuple[Plan, np.ndarray]:
+        """`size` planned rows whose own label is in their differential's top two, and the rows drawn and dropped
+        per difficulty (2 x 3). The rule: a drawn case whose findings do not put its category in the top two is
+        dropped, never relabelled, and drawing goes on (from the same generator) until the batch is full."""
+        kept: list[Plan] = []
+        counts = np.zeros((2, len(DIFFICULTIES)), np.int64)
+        have, rounds = 0, 0
+        while have < size:
+            rounds += 1
+            if rounds > 64:
+                raise BadInputError(f"fewer than {have} of {counts[0].sum()} drawn cases are supported by the knowledge "
+                                    "table: check the facts and generate.prior")
+            draw = self.plan(rng, 64 + int((size - have) * 1.15))
+            sup, need = np.flatnonzero(draw.supported), size - have
+            cut = sup[need - 1] + 1 if len(sup) >= need else len(draw)   # rows drawn after the batch is full: unused
+            counts[0] += np.bincount(draw.diff[:cut], minlength=len(DIFFICULTIES))
+            counts[1] += np.bincount(draw.diff[:cut][~draw.supported[:cut]], minlength=len(DIFFICULTIES))
+            kept.append(draw.take(sup[:need]))
+            have += min(len(sup), need)
+        plan = Plan.concat(kept)
+        return plan, counts
+
     def table(self, seed: int, batch: int, start: int, size: int) -> pa.Table:
-        """Rows start..start+size of the vignettes table for `seed`: depends only on (seed, batch)."""
+        """Rows start..start+size of the vignettes table for `seed`: depends only on (seed, batch). The counts of
+        drawn and dropped cases per difficulty ride along in the schema metadata (`generation_counts`)."""
         rng = batch_rng(seed, batch)
-        plan = self.plan(rng, size)
+        plan, counts = self.supported_plan(rng, size)
         cols = self.render(plan, rng)
-        p = plan["p"]
+        p = plan.p
 
         def strings(names: Any, idx: np.ndarray) -> pa.Array:
             return pa.array(np.asarray(names, dtype=object)[idx], pa.string())
@@ -805,18 +1112,30 @@ class Composer:
         split = np.where(self._held[p], SPLITS.index("test"), self._split_index(cols.pop("content_hash")))
         data = {
             "vignette_id": pa.array(vignette_ids(seed, start, size), pa.string()), "text": cols["text"],
-            "category": strings(self.cats, plan["cat"]),
+            "category": strings(self.cats, plan.cat),
             "condition_id": strings([q.condition_id for q in self.profiles], p),
-            "age": pa.array(plan["age"], pa.int64()),
-            "sex": strings(("male", "female"), plan["female"].astype(np.intp)),
+            "age": pa.array(plan.age, pa.int64()),
+            "sex": strings(("male", "female"), plan.female.astype(np.intp)),
             "symptoms": cols["symptoms"], "regions": cols["regions"], "factors": cols["factors"],
-            "red_flag": pa.array(plan["red"] >= 0), "style": strings(STYLES, plan["style"]),
-            "difficulty": strings(DIFFICULTIES, plan["diff"]), "fact_ids": cols["fact_ids"],
+            "red_flag": pa.array(plan.red >= 0), "style": strings(STYLES, plan.style),
+            "difficulty": strings(DIFFICULTIES, plan.diff), "fact_ids": cols["fact_ids"],
             "split": strings(SPLITS, split), "seed": pa.array(np.full(size, seed, dtype=np.int64)),
             "negated_findings": cols["negated_findings"], "distractors": cols["distractors"],
-            "names_condition": pa.array(plan["name"]),
+            "names_condition": pa.array(plan.name),
+            "side": pa.array(np.asarray([None, "left", "right", "both"], dtype=object)[plan.side], pa.string()),
+            "onset": cols["onset"], "exam_findings": cols["exam_findings"],
+            "differential": self._differential_column(plan.differential),
+            "label_supported": pa.array(plan.supported),
         }
-        return pa.table({n: data[n] for n in ARROW_SCHEMA.names}, schema=ARROW_SCHEMA)
+        meta = {b"generation_counts": json.dumps(counts.tolist()).encode()}
+        return pa.table({n: data[n] for n in ARROW_SCHEMA.names}, schema=ARROW_SCHEMA.with_metadata(meta))
+
+    def _differential_column(self, d: np.ndarray) -> pa.Array:
+        """The differential as an Arrow map label -> probability (rounded to 4 places), labels in contract order."""
+        n, k = d.shape
+        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+        keys = pa.array(np.tile(np.asarray(self.cats, dtype=object), n), pa.string())
+        return pa.MapArray.from_arrays(offsets, keys, pa.array(np.round(d, 4).ravel(), pa.float64()))
 
     def _split_index(self, content_hash: np.ndarray) -> np.ndarray:
         h = (content_hash >> np.uint64(11)).astype(np.float64) / 2.0**53
@@ -827,27 +1146,29 @@ class Composer:
         """n vignette texts (one batch), for tests and previews."""
         return self.table(seed, 0, 0, n).column("text").to_pylist()
 
-    def render(self, plan: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, Any]:
+    def render(self, plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
         """Text and traceability lists of every row of a plan, column by column: each phrase and sentence kind is
         filled for the rows that have it, all at once, then each row's sentences are put in order and joined."""
-        B = len(plan["p"])
+        B = len(plan)
 
         def u() -> np.ndarray:
             return rng.random(B)
 
-        p, st, chosen = plan["p"], plan["style"], plan["chosen"]
+        p, st, chosen = plan.p, plan.style, plan.chosen
         pp = p[:, None]
         clin, lay, third = st == 1, st == 0, st == 2
         nar = ~clin
-        fem = plan["female"].astype(np.int64)
+        fem = plan.female.astype(np.int64)
         person = np.where(third, 1 + fem, 0)          # 0 first person, 1 he, 2 she
-        rn_kind = np.where(clin, 0, 1 + person) * self._nreg
+        R = self._nreg
+        rn_kind = np.where(clin, 0, 1 + person) * 3 * R          # region names without a side
+        said = plan.side == 3                                       # the side is said once, at its first region
         has = chosen >= 0
         cc = np.maximum(chosen, 0)
         sym, reg, q = self._sym[pp, cc], self._reg[pp, cc], self._q[pp, cc]
         # the context slots
-        band = np.where(plan["age"] < 35, 0, np.where(plan["age"] < 60, 1, 2))
-        ctx = {"age": pc.cast(pa.array(plan["age"]), pa.string()),
+        band = plan.band
+        ctx = {"age": pc.cast(pa.array(plan.age), pa.string()),
                "Pro": self._pron[0].take(pa.array(fem)), "pro": self._pron[1].take(pa.array(fem)),
                "Pos": self._pron[2].take(pa.array(fem)), "pos": self._pron[3].take(pa.array(fem)),
                "sexn": self._sexn.take(pa.array(clin * 2 + fem)), "sx": self._pron[4].take(pa.array(fem)),
@@ -877,10 +1198,12 @@ class Composer:
         nq = len(self.qual_names)
         for j in range(_KMAX):
             rg = reg[:, j]
-            vague = plan["vague"]
+            vague = plan.vague
             rg = np.where(vague, self._coarse[rg], rg)
             rg = np.where(vague & (u() < 0.3), self._leg, rg)
-            rname = self._rn.take(self._rn.pick(rn_kind + rg, u()))
+            first_lateral = has[:, j] & self._lateral[rg] & ~said & (plan.side > 0)
+            said |= first_lateral
+            rname = self._rn.take(self._rn.pick(rn_kind + np.where(first_lateral, plan.side, 0) * R + rg, u()))
             hq = q[:, j] >= 0
             qi = pa.array(self._qual.pick(np.where(hq, q[:, j] + clin * nq, 2 * nq), u()))
             clause[:, j] = (has[:, j] & nar & self._has_clause[sym[:, j]] & (~hq | ~self._pain[p, cc[:, j]])
@@ -895,21 +1218,21 @@ class Composer:
         seps = [pa.array(np.where(merge & has[:, j], np.where(n_ch == j + 1, " and ", ", "), "")) for j in range(1, _KMAX)]
         listed = pc.binary_join_element_wise(
             phrases[0], *[x for j in range(1, _KMAX) for x in (seps[j - 1], pc.if_else(merge, phrases[j], empty))], "")
-        side = self._sides.take(self._sides.pick(np.zeros(B, np.int64), u()))
-        first = pc.if_else(clin, pc.binary_join_element_wise(side, phrases[0], ""), listed)
+        first = pc.if_else(clin, phrases[0], listed)
         everyone = np.ones(B, bool)
         sentence(self._t_open, everyone, np.where(clin, 4, 2 * third + clause[:, 0]), -1.0, s=first, c=first)
+        self._render_course(plan, sentence, person, u)
         # further symptoms
         for j in range(1, _KMAX):
             sentence(self._t_more, has[:, j] & ~merge, np.where(clin, 4, 2 * third + clause[:, j]), u(),
                      s=phrases[j], c=phrases[j])
         # radiation
-        a = self._rn.take(self._rn.pick(rn_kind + plan["ra"], u()))
-        b = self._rn.take(self._rn.pick(rn_kind + plan["rb"], u()))
-        sentence(self._t_spread, plan["spread"], st, u(), a=a, b=b)
+        a = self._rn.take(self._rn.pick(rn_kind + plan.ra, u()))
+        b = self._rn.take(self._rn.pick(rn_kind + plan.rb, u()))
+        sentence(self._t_spread, plan.spread, st, u(), a=a, b=b)
         # aggravating and relieving factors: a sentence each (a list in clinical notes)
         fac_kind = np.where(lay, 0, 1) * len(self.factor_names)
-        agg = plan["agg"]
+        agg = plan.agg
         agg_code = self._agg[pp, np.maximum(agg, 0)]
         agg_ph = [self._fac_ph.take(self._fac_ph.pick(fac_kind + np.maximum(agg_code[:, i], 0), u()))
                   for i in range(_AMAX)]
@@ -919,22 +1242,22 @@ class Composer:
         for i in range(_AMAX):
             f = pc.if_else(clin, clin_list, agg_ph[i]) if i == 0 else agg_ph[i]
             sentence(self._t_worse, (agg[:, i] >= 0) & (nar | (i == 0)), st, u(), f=f)
-        rel = plan["rel"]
+        rel = plan.rel
         rel_code = np.maximum(self._rel[p, np.maximum(rel, 0)], 0)
         f = self._fac_ph.take(self._fac_ph.pick(fac_kind + rel_code, u()))
         sentence(self._t_better, rel >= 0, st, u(), f=f)
         # risk factor and red flag: "I have flat feet." / "Of note, she has flat feet." / "PMH/SH: pes planus."
         ph_kind = np.where(clin, 3, person) * len(self.factor_names)
-        rk = plan["risk_kind"]
-        risk_code = np.where(rk == 1, _at(self._fl["self_risk"][2], p, plan["risk"]), _at(self._fl["risk"][2], p, plan["risk"]))
+        rk = plan.risk_kind
+        risk_code = np.where(rk == 1, _at(self._fl["self_risk"][2], p, plan.risk), _at(self._fl["risk"][2], p, plan.risk))
         r = self._risk_ph.take(self._risk_ph.pick(ph_kind + np.maximum(risk_code, 0), u()))
         sentence(self._t_risk, rk > 0, st, u(), r=r)
-        red = plan["red"]
+        red = plan.red
         red_code = self._fl["red_flags"][2][p, np.maximum(red, 0)]
         r = self._red_ph.take(self._red_ph.pick(ph_kind + np.maximum(red_code, 0), u()))
         sentence(self._t_red, red >= 0, st, u(), r=r)
         # negated finding: a symptom ("No numbness.") or, for pain, a region it does not reach
-        nk, ni = plan["neg_kind"], plan["neg"]
+        nk, ni = plan.neg_kind, plan.neg
         nsym = np.where(nk == 1, _at(self._neg_sym, p, ni), _at(self._gen_sym, p, ni))
         nreg = _at(self._neg_reg, p, ni)
         neg_pain = (nk == 1) & (nsym == self._sym_code.get("pain", -1))
@@ -945,13 +1268,13 @@ class Composer:
         negs = pc.if_else(neg_pain & clin, clin_region, word)
         sentence(self._t_neg, (nk > 0) & (clin | ~neg_pain), st, u(), s=negs)
         sentence(self._t_negreg, neg_pain & nar, person, u(), r=nrname)
-        # distractors, the condition's name, a filler, demographics
-        d_kind = np.where(clin, 3, person)
-        for d in (plan["d1"], plan["d2"]):
+        # distractors (plausible for the age), the condition's name, a filler, demographics
+        d_group = plan.band * 4 + np.where(clin, 3, person)
+        for d in (plan.d1, plan.d2):
             rows = np.flatnonzero(d >= 0)
-            parts.append((rows, self._distr_sent.take((self._distr_sent.off[d_kind] + d)[rows]), u()[rows]))
-        sentence(self._t_name, plan["name"], st, u(), n=self._names.take(pa.array(p)))
-        sentence(self._t_fillers, plan["filler"], st, 2.0)
+            parts.append((rows, self._distr_sent.take((self._distr_sent.off[d_group] + d)[rows]), u()[rows]))
+        sentence(self._t_name, plan.name, st, u(), n=self._names.take(pa.array(p)))
+        sentence(self._t_fillers, plan.filler, st, 2.0)
         demo = full(lay, sentence(self._t_demo, lay, zero))
         has_demo = lay & (pc.utf8_length(demo).to_numpy(zero_copy_only=False) > 0)
         rows = np.flatnonzero(has_demo)
@@ -961,7 +1284,7 @@ class Composer:
         def fids(table: _Table, idx: np.ndarray) -> pa.Array:
             return table.take(table.off[p] + np.clip(idx, 0, table.n[p] - 1))
 
-        risk_ids = pc.if_else(rk == 1, fids(self._fl["self_risk"][1], plan["risk"]), fids(self._fl["risk"][1], plan["risk"]))
+        risk_ids = pc.if_else(rk == 1, fids(self._fl["self_risk"][1], plan.risk), fids(self._fl["risk"][1], plan.risk))
         fact_parts = [_masked(has[:, j], fids(self._facts_t, chosen[:, j]), j) for j in range(_KMAX)]
         fact_parts.append(_masked(nk == 1, fids(self._neg_t, ni), 4))
         fact_parts += [_masked(agg[:, i] >= 0, fids(self._fl["aggravating"][1], agg[:, i]), 5 + i) for i in range(_AMAX)]
@@ -974,10 +1297,16 @@ class Composer:
         new_sym = [has[:, j] & ~((sym[:, :j] == sym[:, j:j + 1]) & has[:, :j]).any(axis=1) for j in range(_KMAX)]
         new_reg = [has[:, j] & ~((reg[:, :j] == reg[:, j:j + 1]) & has[:, :j]).any(axis=1) for j in range(_KMAX)]
         negated = pc.if_else(nk == 1, fids(self._neg_label_t, ni), self._sym_t.take(pa.array(nsym)))
-        lay_pool, clin_pool = self._distr_raw
-        distr = [pc.if_else(clin, clin_pool.take(pa.array(np.clip(d, 0, len(clin_pool) - 1))),
-                            lay_pool.take(pa.array(np.clip(d, 0, len(lay_pool) - 1))))
-                 for d in (plan["d1"], plan["d2"])]
+        distr = [self._distr_words.take(self._distr_words.off[d_group] + np.clip(d, 0, self._distr_words.n[d_group] - 1))
+                 for d in (plan.d1, plan.d2)]
+        onset_code = _at(self._fl["onsets"][2], p, plan.onset)
+        timing_code = _at(self._fl["timings"][2], p, plan.timing)
+        exam_code = [_at(self._fl["exams"][2], p, plan.exam[:, i]) for i in range(_EMAX)]
+        fact_parts += [_masked(plan.onset >= 0, fids(self._fl["onsets"][1], plan.onset), 11),
+                       _masked(plan.timing >= 0, fids(self._fl["timings"][1], plan.timing), 12)]
+        fact_parts += [_masked(plan.exam[:, i] >= 0, fids(self._fl["exams"][1], plan.exam[:, i]), 13 + i)
+                       for i in range(_EMAX)]
+        factor_parts.append(_masked(plan.timing >= 0, factor(timing_code), 6))
         # what the row says, as a hash: the same content always lands in the same split
         content = np.zeros(B, np.uint64)
         with np.errstate(over="ignore"):
@@ -986,9 +1315,10 @@ class Composer:
             content += np.where(nk == 1, _mix(_at(self._neg_code, p, ni) + np.uint64(1)), np.uint64(0))
             content += np.where(nk == 2, _mix(nsym.astype(np.uint64) + np.uint64(1 << 40)), np.uint64(0))
             for kind, idx in (("aggravating", agg[:, 0]), ("aggravating", agg[:, 1]), ("aggravating", agg[:, 2]),
-                              ("relieving", rel), ("red_flags", red)):
+                              ("relieving", rel), ("red_flags", red), ("onsets", plan.onset), ("timings", plan.timing),
+                              *(("exams", plan.exam[:, i]) for i in range(_EMAX))):
                 content += np.where(idx >= 0, _mix(self._fl[kind][3][p, np.maximum(idx, 0)] + np.uint64(1)), np.uint64(0))
-            rcode = np.where(rk == 1, _at(self._fl["self_risk"][3], p, plan["risk"]), _at(self._fl["risk"][3], p, plan["risk"]))
+            rcode = np.where(rk == 1, _at(self._fl["self_risk"][3], p, plan.risk), _at(self._fl["risk"][3], p, plan.risk))
             content += np.where(rk > 0, _mix(rcode + np.uint64(1)), np.uint64(0))
             content = _mix(content ^ _mix((st * 2 + fem).astype(np.uint64) + np.uint64(1 << 50)))
         return {
@@ -998,13 +1328,39 @@ class Composer:
             "regions": _lists(B, [_masked(new_reg[j], self._reg_t.take(pa.array(reg[:, j])), j) for j in range(_KMAX)]),
             "factors": _lists(B, factor_parts),
             "negated_findings": _lists(B, [_masked(nk > 0, negated, 0)]),
-            "distractors": _lists(B, [_masked(plan["d1"] >= 0, distr[0], 0), _masked(plan["d2"] >= 0, distr[1], 1)]),
+            "distractors": _lists(B, [_masked(plan.d1 >= 0, distr[0], 0), _masked(plan.d2 >= 0, distr[1], 1)]),
+            "onset": pc.if_else(plan.onset >= 0, factor(onset_code), pa.nulls(B, pa.string())),
+            "exam_findings": _lists(B, [_masked(plan.exam[:, i] >= 0, factor(exam_code[i]), i) for i in range(_EMAX)]),
         }
+
+    def _render_course(self, plan: Plan, sentence: Any, person: np.ndarray, u: Any) -> None:
+        """How it started (after the opening), both legs where so, the time course, and examination findings as
+        the voice writes them (a clinician's list; a patient's report of what the physio found)."""
+        p, clin = plan.p, plan.style == 1
+        F = len(self.factor_names)
+        ph_kind = np.where(clin, 3, person) * F
+
+        def phrase(table: _Table, code: np.ndarray) -> pa.Array:
+            return table.take(table.pick(ph_kind + np.maximum(code, 0), u()))
+
+        st = plan.style
+        onset = _at(self._fl["onsets"][2], p, plan.onset)
+        sentence(self._t_onset, plan.onset >= 0, st, -0.9, o=phrase(self._onset_ph, onset))
+        sentence(self._t_both, plan.side == 3, st, -0.8)
+        timing = _at(self._fl["timings"][2], p, plan.timing)
+        sentence(self._t_timing, plan.timing >= 0, st, u(), t=phrase(self._timing_ph, timing))
+        ex = [phrase(self._exam_ph, _at(self._fl["exams"][2], p, plan.exam[:, i])) for i in range(_EMAX)]
+        two = plan.exam[:, 1] >= 0
+        sep = pa.array(np.where(two, np.where(clin, ", ", " and "), ""))
+        joined = pc.binary_join_element_wise(ex[0], sep, pc.if_else(two, ex[1], pa.array([""] * len(p))), "")
+        sentence(self._t_exam, plan.exam[:, 0] >= 0, st, 1.5, e=joined)
 
 
 def _tidy_column(text: pa.Array) -> pa.Array:
     """tidy() for a column: a -> an and single spaces with Arrow kernels; the rare row with a sentence that starts
     in lower case inside a phrase goes through tidy() itself."""
+    for pattern, replacement in _REWORD:
+        text = pc.replace_substring_regex(text, pattern=pattern, replacement=replacement)
     text = pc.replace_substring_regex(text, pattern=_ARTICLE_RE2, replacement=r"\1n \2")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, pattern=" {2,}", replacement=" "))
     lower = pc.match_substring_regex(text, _LOWER_START_RE2)
@@ -1016,15 +1372,25 @@ def _tidy_column(text: pa.Array) -> pa.Array:
     return text
 
 
-def _lay_region_names(region: str, names: list[str]) -> list[str]:
+_SIDE_WORDS = ("", "left", "right")
+_CLIN_SIDE_WORDS = ((), ("L", "Lt", "left"), ("R", "Rt", "right"))
+
+
+def _lay_region_names(region: str, names: list[str], side: int = 0) -> list[str]:
     """Every way a lay region name is drawn, equally likely: each name with a possessive ("my knee", "the back
-    of my knee"), and one time in five with a side ("my left knee"), except for the back and the whole leg."""
+    of my knee"); with side 1 or 2 the side in it ("my left knee", "the back of my left knee"), except for the
+    lower back, which has none."""
     out: list[str] = []
     for name in names:
-        if region in ("lower_back", "leg"):
-            out += [name] * 10
-            continue
-        out += [name] * 8
-        for side in ("left", "right"):
-            out.append(name.replace("my ", f"my {side} ", 1) if "my " in name else f"{side} {name}")
-    return [f"the {n}" if "my " in n else f"my {n}" for n in out]
+        if side and region != "lower_back":
+            word = _SIDE_WORDS[side]
+            name = name.replace("my ", f"my {word} ", 1) if "my " in name else f"{word} {name}"
+        out.append(f"the {name}" if "my " in name else f"my {name}")
+    return out
+
+
+def _clin_region_names(region: str, names: list[str], side: int = 0) -> list[str]:
+    """Clinical region names, with side 1 or 2 prefixed as clinicians write it ("L knee", "Rt calf")."""
+    if not side or region == "lower_back":
+        return list(names)
+    return [f"{word} {name}" for name in names for word in _CLIN_SIDE_WORDS[side]]

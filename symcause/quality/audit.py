@@ -28,6 +28,7 @@ on a deterministic sample). The same input gives byte-identical report.json and 
 from __future__ import annotations
 
 import dataclasses
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ from symcause.core.errors import BadInputError, ValidationFailed
 from symcause.core.io import read_parquet_parts, write_json, write_text
 from symcause.core.paths import project_relative, schemas_dir
 from symcause.core.tables import validate_table
+from symcause.core.vocab import cached_vocab
+from symcause.quality.coherence import COHERENCE_COLUMNS, contradictions, differential_summary
 from symcause.quality.plots import write_plots
 from symcause.quality.validation import load_suite_specs, run_gx
 
@@ -50,7 +53,8 @@ from symcause.quality.validation import load_suite_specs, run_gx
 CHECK_COLUMNS = ("n_unknown_condition", "n_category_mismatch", "n_unknown_fact_ids", "n_foreign_fact_ids",
                  "n_untraceable_symptoms", "n_untraceable_regions", "n_untraceable_factors",
                  "n_untraceable_negations", "n_cross_split_dups")
-GX_COLUMNS = ("vignette_id", "text", "category", "condition_id", "age", "sex", "style", "difficulty", "split")
+GX_COLUMNS = ("vignette_id", "text", "category", "condition_id", "age", "sex", "style", "difficulty", "split", "side",
+              "label_supported")
 FACT_COLUMNS = {
     "facts": ["fact_id", "condition_id", "symptom", "region", "negated"],
     "factors": ["fact_id", "condition_id", "factor"],
@@ -543,6 +547,30 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
+def coherence_markdown(r: dict[str, Any]) -> list[str]:
+    """The report's coherence and differential section."""
+    coh, diff, gen = r.get("coherence", {}), r.get("differential", {}), r.get("generation", {})
+    out = ["## Coherence and the differential", "",
+           "Each row is one patient. Contradictions counted on every row (each must be 0, and is checked): a case "
+           "that is not spinal in both legs or naming both sides, a finding both stated and denied, a side named "
+           "in the text that is not the row's `side`.", "",
+           _table(["contradiction", "rows"], [[k.removeprefix("n_").replace("_", " "), v] for k, v in coh.items()]), ""]
+    if diff:
+        out += ["`differential`: P(label | the findings written) under the knowledge table (naive Bayes, uniform "
+                f"label prior); entropy in bits (at most {diff['max_entropy_bits']} for {len(diff['labels'])} labels). "
+                "Harder cases say less, so their differential is flatter.", "",
+                _table(["difficulty", "rows", "entropy (bits)", "own label first", "own label in top two",
+                        "drawn cases dropped"],
+                       [[d, diff[d]["rows"], diff[d]["entropy_bits_mean"], _pct(diff[d]["top1_share"]),
+                         _pct(diff[d]["supported_share"]),
+                         _pct(gen.get("dropped_share", {}).get(d, 0.0)) if gen else "n/a"]
+                        for d in DIFFICULTIES if d in diff]), ""]
+    if gen:
+        out += [f"Drop rule: {gen.get('rule', '')}. Dropped overall: {_pct(gen.get('dropped_share_all', 0.0))} of "
+                f"{sum(gen.get('drawn', {}).values()):,} drawn cases.", ""]
+    return out
+
+
 def render_markdown(r: dict[str, Any], s: AuditSettings) -> str:
     """report.md from the report dict (pure)."""
     lx, d = r["lexical"], r["duplicates"]
@@ -597,6 +625,7 @@ def render_markdown(r: dict[str, Any], s: AuditSettings) -> str:
                   [["rate within the same split", _pct(d["near_within_split_rate"])],
                    ["rate across splits", _pct(d["near_cross_split_rate"])],
                    ["pairs of distinct texts", d["near_pairs"]]]), "",
+           *coherence_markdown(r),
            "## Traceability and validation", "",
            _table(["check (all rows)", "violations"], [[k, v] for k, v in r["traceability"].items()]), "",
            f"great-expectations: {r['validation']['n_expectations']} expectations on "
@@ -608,6 +637,18 @@ def render_markdown(r: dict[str, Any], s: AuditSettings) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # the stage
+
+
+def read_generation_summary(vignettes_path: Path) -> dict[str, Any]:
+    """generation.json beside the vignettes (what the drop rule did); empty when the generator wrote none."""
+    path = vignettes_path.parent / "generation.json"
+    if not path.is_file():
+        return {}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
+    return data
 
 
 def run_audit(vignettes_path: Path, facts_dir: Path, reports: Path, settings: AuditSettings | None = None,
@@ -638,13 +679,18 @@ def run_audit(vignettes_path: Path, facts_dir: Path, reports: Path, settings: Au
     v = v.reset_index(drop=True)
 
     checks, cases = traceability(v, tables["facts"], tables["factors"], tables["conditions"])
+    coherent, incoherent = contradictions(v, cached_vocab(), tables["facts"])
+    checks = checks.join(coherent)
+    if len(incoherent):
+        incoherent.insert(0, "vignette_id", v["vignette_id"].to_numpy(dtype=object)[incoherent.pop("row").to_numpy()])
+        cases = pd.concat([cases, incoherent], ignore_index=True)
     norm = normalise_texts(v["text"])
     key, _ = pd.factorize(norm)
     n_other = cross_split_duplicates(key, v["split"])
     checks["n_cross_split_dups"] = n_other
     failures: dict[str, Path] = {}
     if len(cases):
-        failures["traceability"] = fail_csv("traceability", cases)
+        failures["traceability"] = fail_csv("traceability", cases)   # traceability and coherence cases
     if (n_other > 0).any():
         failures["cross_split"] = fail_csv("cross_split", cross_split_cases(v, norm, n_other))
 
@@ -673,6 +719,9 @@ def run_audit(vignettes_path: Path, facts_dir: Path, reports: Path, settings: Au
     validation = {"success": not failures, "n_expectations": len(gx_results), "n_failed_expectations": len(failed_gx),
                   "gx_rows": int(len(frame)), "schema_failures": 0}
     report = dataset_report(v, words, checks, lex, dups, validation)
+    report["coherence"] = {c: int(checks[c].sum()) for c in COHERENCE_COLUMNS}
+    report["differential"] = differential_summary(v)
+    report["generation"] = read_generation_summary(vignettes_path)
     write_json(reports / "report.json", report)
     write_text(reports / "report.md", render_markdown(report, s))
     write_plots(v, words, reports / "plots")

@@ -77,3 +77,24 @@ def run_validate(facts_dir: Path, reports: Path, min_conditions: int = 5, max_fa
         raise ValidationFailed(f"{facts_dir}: validation failed ({', '.join(failures)}); failure cases in "
                                f"{reports}/failures_{first}.csv")
     return summary
+
+
+def run_table_expectations(frames: dict[str, pd.DataFrame], reports: Path, section: str,
+                           substitutions: dict[str, Any] | None = None, suite_dir: Path | None = None) -> dict[str, Any]:
+    """The great-expectations suites of `frames` (schemas/expectations/<table>.json) with Data Docs in
+    reports/data_docs and summary.json; a failed expectation writes its cases to reports/failures_expectations.csv
+    and raises ValidationFailed (the stage stops)."""
+    suites = load_suite_specs(suite_dir or schemas_dir() / "expectations", substitutions or {}, names=frames,
+                              section=section)
+    for old in reports.glob("failures_*.csv") if reports.is_dir() else []:
+        old.unlink()
+    results = run_gx(frames, suites, reports / "data_docs")
+    failed = [r for r in results if not r["success"]]
+    summary = {"success": not failed, "n_expectations": len(results), "n_failed_expectations": len(failed),
+               "expectations": results, "data_docs": project_relative(reports / "data_docs" / "index.html")}
+    write_json(reports / "summary.json", summary)
+    if failed:
+        write_text(reports / "failures_expectations.csv", pd.DataFrame(failed).to_csv(index=False))
+        raise ValidationFailed(f"{', '.join(frames)}: {len(failed)} expectation(s) failed; cases in "
+                               f"{reports}/failures_expectations.csv")
+    return summary

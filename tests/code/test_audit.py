@@ -15,6 +15,7 @@ from pipeline.audit_vignettes import main
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError, ValidationFailed
 from symcause.core.params import load_params
+from symcause.core.vocab import cached_vocab
 from symcause.generation.runner import ARROW_SCHEMA
 from symcause.quality.audit import (
     AuditSettings,
@@ -31,6 +32,7 @@ from symcause.quality.audit import (
     tokenise,
     traceability,
 )
+from symcause.quality.coherence import contradictions, differential_summary
 from symcause.quality.gx import load_suite_specs
 
 # ---------------------------------------------------------------------------------------------
@@ -73,7 +75,8 @@ def tiny_vignettes(n_blocks: int = 20) -> pd.DataFrame:
             "style": ("lay", "clinical", "third_person")[i % 3], "difficulty": ("easy", "medium", "hard")[i % 3],
             "fact_ids": [fid(100 * k + 1), fid(100 * k + 2), fid(100 * k + 4)] + ([fid(100 * k + 3)] if neg else []),
             "split": split, "seed": 1, "negated_findings": ["swelling:knee"] if neg else [], "distractors": [],
-            "names_condition": False,
+            "names_condition": False, "side": "left", "onset": None, "exam_findings": [],
+            "differential": [(c, 0.5 if c == CATEGORIES[k] else 0.1) for c in CATEGORIES], "label_supported": True,
         })
     return pd.DataFrame(rows)
 
@@ -202,6 +205,36 @@ def test_traceability_flags_planted_foreign_symptoms_and_fact_ids():
     assert ("v" + fid(1), "n_foreign_fact_ids", f"{fid(1)} (of cond_spinal)") in got
     assert ("v" + fid(2), "n_unknown_fact_ids", "ffffffffffffffff") in got
     assert ("v" + fid(5), "n_untraceable_negations", "swelling:thigh") in got
+
+
+def test_contradictions_pass_a_coherent_table_and_flag_planted_ones():
+    v, t = tiny_vignettes(2), tiny_tables()
+    vocab = cached_vocab()
+    counts, cases = contradictions(v, vocab, t["facts"])
+    assert counts.to_numpy().sum() == 0 and cases.empty
+    v.loc[0, "text"] = "Pain in my left knee and my right knee."                 # both sides, one-sided problem
+    v.loc[1, "text"] = "Rt hip pain."                                             # a side other than the row's
+    v.loc[2, "negated_findings"] = ["numbness:thigh"]                            # numbness is also stated
+    v.at[3, "negated_findings"] = ["pain:toes"]                                   # pain (buttock) stops above the toes
+    v.at[4, "side"] = "both"                                                      # category hip_joint: never both legs
+    counts, cases = contradictions(v, vocab, t["facts"])
+    assert counts.loc[0, "n_both_sides_one_sided"] == 1 and counts.loc[4, "n_both_sides_one_sided"] == 1
+    assert counts.loc[1, "n_side_mismatch"] == 1 and counts.loc[0, "n_side_mismatch"] == 0
+    assert counts.loc[2, "n_affirmed_and_negated"] == 1
+    # row 3 (soft_tissue): its pain fact is in the buttock, above the toes: "it never reaches the toes" is coherent
+    assert counts.loc[3, "n_affirmed_and_negated"] == 0
+    v.at[3, "negated_findings"] = ["pain:lower_back"]     # "no pain below the lumbar spine" with buttock pain is not
+    assert contradictions(v, vocab, t["facts"])[0].loc[3, "n_affirmed_and_negated"] == 1
+    assert set(cases["check"]) == {"n_both_sides_one_sided", "n_side_mismatch", "n_affirmed_and_negated"}
+
+
+def test_differential_summary_by_difficulty():
+    v = tiny_vignettes(2)
+    d = differential_summary(v)
+    assert d["labels"] == list(CATEGORIES)
+    assert d["easy"]["top1_share"] == 1.0 and d["easy"]["supported_share"] == 1.0
+    h = -(0.5 * np.log2(0.5) + 5 * 0.1 * np.log2(0.1))
+    assert abs(d["medium"]["entropy_bits_mean"] - round(h, 4)) < 1e-4
 
 
 def test_traceability_flags_an_unknown_condition():

@@ -79,7 +79,7 @@ def test_local_engine_replaces_a_partitioned_folder(both_engines, seed_tables, s
     shutil.copytree(dask_out, out)
     run_generate(seed_tables[0], 300, 11, out, settings, batch_size=300, progress=False)
     assert out.is_file() and pq.ParquetFile(out).metadata.num_rows == 300
-    assert [p.name for p in tmp_path.iterdir()] == ["v.parquet"]  # nothing left aside
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generation.json", "v.parquet"]  # nothing left aside
 
 
 def test_rows_failing_the_schema_stop_the_dask_run_and_nothing_is_written(seed_tables, settings, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError
 from symcause.core.params import load_params
+from symcause.core.vocab import cached_vocab
 from symcause.generation.runner import (
     SPLITS,
     Composer,
@@ -189,11 +190,12 @@ def test_missing_facts_folder_names_the_file(settings, tmp_path):
 
 
 def test_spread_runs_from_proximal_to_distal():
-    assert spread_pair(["foot", "lower_back"]) == ("lower_back", "foot")
-    assert spread_pair(["buttock", "calf", "foot"]) == ("buttock", "calf")
-    assert spread_pair(["knee", "knee_front"]) is None  # same level: no direction to state
-    assert spread_pair(["leg", "foot"]) is None
-    assert spread_pair(["knee"]) is None
+    lv = cached_vocab().region_level
+    assert spread_pair(["foot", "lower_back"], lv) == ("lower_back", "foot")
+    assert spread_pair(["buttock", "calf", "foot"], lv) == ("buttock", "calf")
+    assert spread_pair(["knee", "knee_front"], lv) is None  # same level: no direction to state
+    assert spread_pair(["leg", "foot"], lv) is None
+    assert spread_pair(["knee"], lv) is None
 
 
 def test_generated_text_never_says_pain_moves_up(composer):

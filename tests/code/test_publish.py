@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -75,7 +76,7 @@ def test_manifest_lists_every_file_with_rows_bytes_and_sha256(published):
             assert e["rows"] is None
     assert verify_manifest(out) == []
     assert json.loads((out / MANIFEST).read_text()) == manifest
-    assert manifest["version"] == "0.1.0" and manifest["schema_version"] == "1.0.0"
+    assert manifest["version"] == "0.1.0" and manifest["schema_version"] == "2.0.0"
     assert "git" not in manifest and "params_sha256" not in manifest  # content hashes only: same inputs, same bytes
     for name in ("sources", "conditions", "facts", "factors", "vignettes/train", "vignettes/val", "vignettes/test"):
         assert f"{name}.parquet" in on_disk
@@ -216,9 +217,10 @@ def test_unknown_split_value_is_bad_input(project, tmp_path):
     broken = tmp_path / "split"
     shutil.copytree(project, broken, ignore=shutil.ignore_patterns("published"))
     path = broken / "data" / "vignettes" / "vignettes.parquet"
-    df = pd.read_parquet(path)
-    df.loc[df.index[5], "split"] = "dev"
-    df.to_parquet(path, index=False)
+    table = pq.read_table(path)   # via Arrow: pandas does not write the `differential` map back as a map
+    split = table.column("split").to_pylist()
+    split[5] = "dev"
+    pq.write_table(table.set_column(table.schema.get_field_index("split"), "split", pa.array(split)), path)
     with pytest.raises(BadInputError, match=r"vignettes\.parquet: column 'split' has value\(s\) \['dev'\]"):
         publish(broken, PublishParams())
 
