@@ -1,5 +1,6 @@
 """DVC stage `evaluate`: the model on vignette splits and the hand-written cases -> reports/model
-(metrics, report.md, predictions, learning curve, plots).
+(metrics, report.md, predictions, learning curve, plots), with a seeds-only ablation and a knowledge-only
+baseline, and the headline metrics file reports/metrics.json.
 
     python -m pipeline.evaluate [--params FILE]
 """
@@ -8,19 +9,28 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from symcause.core.params import Params
 from symcause.core.stage import run_stage, stage_parser
-from symcause.model.evaluation import run_evaluate
+from symcause.model.ablation import seeds_only_arm
+from symcause.model.evaluation import Extras, run_evaluate
 
 
 def evaluate(params: Params, root: Path) -> str:
     start = time.perf_counter()
     prm = params.evaluate
+    extras = Extras(knowledge=root / prm.knowledge,
+                    ablation=partial(seeds_only_arm, root / params.extract.sources, params, params.generate.n)
+                    if prm.ablation else None,
+                    extraction_report=root / prm.extraction_report,
+                    generation_summary=(root / prm.vignettes).parent / "generation.json", headline=root / prm.headline)
     r = run_evaluate(root / prm.model, root / prm.vignettes, root / prm.handwritten, root / prm.reports, prm,
-                     params.train, root / prm.handwritten_dev if prm.handwritten_dev else None)
-    parts = ", ".join(f"{s} acc {v['accuracy']:.3f} / macro-F1 {v['macro_f1']:.3f}" for s, v in r.items() if "n" in v)
+                     params.train, root / prm.handwritten_dev if prm.handwritten_dev else None, extras,
+                     params.knowledge.prior)
+    parts = ", ".join(f"{s} acc {v['accuracy']:.3f} / macro-F1 {v['macro_f1']:.3f}" for s, v in r.items()
+                      if "n" in v and "accuracy" in v)
     sb = r.get("structured_baseline", {}).get("handwritten")
     if sb:
         parts += f"; structured baseline hand-written macro-F1 {sb['macro_f1']:.3f}"

@@ -184,16 +184,16 @@ class TrainParams(_Section):
     vignettes: str = "data/vignettes/vignettes.parquet"
     model: str = "data/models/model.skops"
     seed: int = Field(20261122, ge=0)
-    # TRAIN-FIELDS (helper: add fields for the train stage here)
     word_ngram_max: int = Field(2, ge=1, le=4)            # word n-grams 1..N (TF-IDF, sublinear tf)
     word_min_df: int = Field(2, ge=1)                     # drop word n-grams seen in fewer training texts
     char_ngram_min: int = Field(2, ge=1, le=8)            # char_wb n-grams min..max (within word boundaries)
     char_ngram_max: int = Field(5, ge=0, le=8)            # 0 = no character features
     char_min_df: int = Field(2, ge=1)
-    C: float = Field(2.0, gt=0, le=1e6)                   # inverse L2 strength of the logistic regression
+    C: float = Field(1.0, gt=0, le=1e6)                   # inverse L2 strength of the logistic regression
     max_iter: int = Field(3000, ge=10, le=100_000)
     class_weight: Literal["balanced"] | None = None
     concepts: bool = True                                 # vocabulary concept tokens (pipeline/features.py)
+    concept_ngram_max: int = Field(2, ge=1, le=3)         # concept token n-grams: 2 pairs a symptom with its region
 
     @field_validator("char_ngram_max")
     @classmethod
@@ -211,10 +211,16 @@ class EvaluateParams(_Section):
     handwritten: str = "data/handwritten/cases.jsonl"
     handwritten_dev: str | None = "data/handwritten_dev/cases.jsonl"  # development set for tuning decisions
     reports: str = "reports/model"
-    # EVALUATE-FIELDS (helper: add fields for the evaluate stage here)
     splits: list[Literal["train", "val", "test"]] = Field(["val", "test"], min_length=1)  # vignette splits scored
     top_confusions: int = Field(10, ge=0, le=100)         # most frequent (true -> predicted) pairs in report.md
     learning_curve_sizes: list[int] = Field([500, 2000, 8000, 30000], max_length=8)  # training rows per point
+    knowledge: str = "data/knowledge/knowledge.parquet"   # for the knowledge-only baseline and the scope split
+    bootstrap: int = Field(1000, ge=0, le=100_000)        # resamples for the 95% intervals (0: none)
+    bootstrap_seed: int = Field(20261201, ge=0)
+    scope_margin: float = Field(1.5, ge=1.0, le=100.0)    # a deciding finding favours the label by this factor
+    ablation: bool = True                                 # also train a seeds-only model (extract.sources, seed)
+    headline: str = "reports/metrics.json"                # the small file `dvc metrics show` displays
+    extraction_report: str = "reports/extraction.json"    # extraction F1 per set, for the headline
 
 
 _SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")

@@ -17,6 +17,8 @@ The outputs depend only on the model, the data and params: the same inputs give 
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,10 @@ from dvclive import Live
 
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError
-from symcause.core.io import atomic_dir, write_text
+from symcause.core.io import atomic_dir, write_json, write_text
 from symcause.core.params import EvaluateParams, TrainParams
 from symcause.model.baselines import learning_curve, structured_baseline
+from symcause.model.knowledge_baseline import fit_knowledge_nb, in_scope, predict_nb
 from symcause.model.metrics import (
     DIGITS,
     calibration,
@@ -47,6 +50,7 @@ from symcause.model.predict import (
     predict_proba,
 )
 from symcause.model.training import read_vignette_rows
+from symcause.model.uncertainty import bootstrap_ci
 
 HANDWRITTEN_KEYS = ("id", "text", "category", "style")
 
@@ -88,17 +92,59 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _comparison_sections(results: dict[str, Any]) -> list[str]:
+    """Baselines, the seeds-only ablation and the in-scope / out-of-scope split, as report sections."""
+    out: list[str] = []
+    hand = [s for s in ("handwritten", "handwritten_dev") if s in results]
+    rows = [["text model (seeds + corpus)", *(results[s]["macro_f1"] for s in hand),
+             *(results[s]["top2_accuracy"] for s in hand)]]
+    so, nb = results.get("seeds_only", {}), results.get("knowledge_nb", {})
+    if so:
+        rows.append([f"text model, seeds only ({so['sources']} articles, {so['conditions']} conditions)",
+                     *(so[s]["macro_f1"] for s in hand), *(so[s]["top2_accuracy"] for s in hand)])
+    if nb:
+        rows.append(["knowledge-only naive Bayes (no training)", *(nb[s]["macro_f1"] for s in hand),
+                     *(nb[s]["top2_accuracy"] for s in hand)])
+    if len(rows) > 1:
+        out += ["## What the corpus and the text model add", "",
+                "Seeds only: the same chain (extraction, knowledge, generation, training) on the five seed articles. "
+                "Knowledge-only: naive Bayes over the findings the vocabularies read from the case text, with the "
+                "knowledge table's likelihoods (symcause/model/knowledge_baseline.py).", "",
+                _table(["model", *(f"{s} macro-F1" for s in hand), *(f"{s} top-2" for s in hand)], rows), ""]
+        if so:
+            out += ["Seeds-only macro-F1 with 95% intervals: " + "; ".join(
+                f"{s} {so[s]['macro_f1']} [{so[s]['ci95']['macro_f1']['lo']}, {so[s]['ci95']['macro_f1']['hi']}]"
+                for s in hand if so[s].get("ci95")) + ".", ""]
+    scoped = [(s, results[s]["scope"]) for s in hand if results[s].get("scope")]
+    if scoped:
+        out += ["## Hand-written cases the knowledge table covers", "",
+                "In scope: a finding read from the case text favours the case's category over every other by the "
+                "`evaluate.scope_margin` factor in the knowledge table. Out of scope: nothing extracted from the "
+                "articles decides the case, so the model has to generalise from wording alone.", "",
+                _table(["set", "part", "n", "accuracy", "macro-F1", "top-2", "ECE"],
+                       [[s, part, v["n"], v["accuracy"], v["macro_f1"], v["top2_accuracy"], v["ece"]]
+                        for s, sc in scoped for part, v in sc.items()]), ""]
+    return out
+
+
 def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str, str, int]]],
                   curve: list[dict[str, float]] | None = None) -> str:
     sets = [s for s in results if isinstance(results[s], dict) and "macro_f1" in results[s] and "n" in results[s]]
+
+    def ci(s: str, key: str) -> str:
+        lo_hi = results[s].get("ci95", {}).get(key)
+        return f"{results[s][key]} [{lo_hi['lo']}, {lo_hi['hi']}]" if lo_hi else str(results[s].get(key))
+
     out = ["# Model evaluation", "",
-           "Baseline TF-IDF (words + vocabulary concept tokens) + logistic regression trained on split `train` of "
-           "the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned on): they "
-           "measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning decisions "
-           "are made on (never trained on). Research use only, not for diagnosis.", "",
+           "Baseline TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression trained on split "
+           "`train` of the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned "
+           "on): they measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning "
+           "decisions are made on (never trained on). Research use only, not for diagnosis.", "",
+           "In brackets: 95% percentile bootstrap intervals (cases resampled with replacement).", "",
            _table(["set", "n", "accuracy", "macro-F1", "top-2 accuracy", "ECE", "Brier"],
-                  [[s, results[s]["n"], results[s]["accuracy"], results[s]["macro_f1"], results[s].get("top2_accuracy"),
-                    results[s].get("ece"), results[s].get("brier")] for s in sets]), ""]
+                  [[s, results[s]["n"], ci(s, "accuracy"), ci(s, "macro_f1"), ci(s, "top2_accuracy"), ci(s, "ece"),
+                    results[s].get("brier")] for s in sets]), ""]
+    out += _comparison_sections(results)
     if "gap" in results:
         out += [f"Synthetic-to-hand-written gap: macro-F1 {results['gap']['macro_f1']}, accuracy "
                 f"{results['gap']['accuracy']} (test minus hand-written).", ""]
@@ -187,27 +233,117 @@ def evaluate_sets(model: Any, vignettes: pd.DataFrame, handwritten: pd.DataFrame
     return results, pairs, cases, probas
 
 
-def score_cases(model: Any, cases: pd.DataFrame) -> tuple[dict[str, Any], tuple[list[str], list[str]]]:
+def score_cases(model: Any, cases: pd.DataFrame) -> tuple[dict[str, Any], tuple[list[str], list[str]], np.ndarray]:
     """Scores of a hand-written set (the development set: tuning decisions are made on it)."""
     proba = predict_proba(model, cases["text"].tolist())
     pred = labels_from_proba(proba)
     y = cases["category"].tolist()
     cal = calibration(y, proba)
     return ({**score(y, pred), **{k: v for k, v in cal.items() if k != "reliability"}, "per_class": per_class(y, pred),
-             "style": score_groups(y, pred, cases["style"].tolist())}, (y, pred))
+             "style": score_groups(y, pred, cases["style"].tolist())}, (y, pred), proba)
+
+
+def scored(y: list[str], proba: np.ndarray) -> dict[str, Any]:
+    """n, accuracy, macro-F1, top-2 and ECE of probabilities."""
+    cal = calibration(y, proba)
+    s = score(y, labels_from_proba(proba))
+    return {"n": s["n"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "top2_accuracy": cal["top2_accuracy"],
+            "ece": cal["ece"]}
+
+
+def scope_scores(y: list[str], proba: np.ndarray, scope: np.ndarray) -> dict[str, Any]:
+    """Scores of the in-scope and out-of-scope cases (see knowledge_baseline.in_scope)."""
+    out: dict[str, Any] = {}
+    for name, mask in (("in_scope", scope), ("out_of_scope", ~scope)):
+        if mask.any():
+            out[name] = scored([t for t, m in zip(y, mask) if m], proba[mask])
+    return out
+
+
+def headline_metrics(results: dict[str, Any], extraction: dict[str, Any], generation: dict[str, Any]) -> dict[str, Any]:
+    """The small file `dvc metrics show` and `dvc exp show` display (at most 40 values): per set macro-F1,
+    accuracy, top-2 and ECE; the two baselines on the hand-written sets; extraction F1 per set; what the
+    generator's drop rule did. Everything else stays in the reports."""
+    out: dict[str, Any] = {"model": {}, "baselines": {}, "extraction": {}, "generation": {}}
+    for s in ("test", "handwritten", "handwritten_dev"):
+        if s in results:
+            out["model"][s] = {k: results[s][k] for k in ("macro_f1", "accuracy", "top2_accuracy", "ece")}
+    for name in ("knowledge_nb", "seeds_only"):
+        for s in ("handwritten", "handwritten_dev"):
+            value = results.get(name, {}).get(s, {}).get("macro_f1")
+            if value is not None:
+                out["baselines"][f"{name}_{s}_macro_f1"] = value
+    for s in ("seeds", "dev", "heldout"):
+        overall = extraction.get(s, {}).get("overall", {})
+        for key in ("conditions", "pairs"):
+            if key in overall:
+                out["extraction"][f"{s}_{key}_f1"] = overall[key]["f1"]
+    if generation:
+        out["generation"] = {"dropped_share": generation.get("dropped_share_all", 0.0),
+                             "drawn": int(sum(generation.get("drawn", {}).values()))}
+    n = len(flatten("", out))
+    if n > 40:
+        raise AssertionError(f"headline metrics hold {n} values (at most 40)")
+    return out
+
+
+def _read_json(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
+    return data
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What the evaluate stage adds to the scores: the knowledge table (baseline and scope), a seeds-only arm,
+    and the inputs of the headline file."""
+    knowledge: Path | None = None
+    ablation: Any = None                  # a callable returning ablation.Arm, or None
+    extraction_report: Path | None = None
+    generation_summary: Path | None = None
+    headline: Path | None = None
 
 
 def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
-                 prm: EvaluateParams, train_params: TrainParams, dev_path: Path | None = None) -> dict[str, Any]:
-    """Score the model and write reports/model (atomically, as a whole); returns the results.
-    `train_params` configure the learning-curve models."""
+                 prm: EvaluateParams, train_params: TrainParams, dev_path: Path | None = None,
+                 extras: Extras | None = None, prior: float = 0.05) -> dict[str, Any]:
+    """Score the model and write reports/model (atomically, as a whole) and the headline metrics; returns the
+    results. `train_params` configure the learning-curve models."""
+    ex = extras or Extras()
     handwritten = read_handwritten(handwritten_path)
     vignettes = read_vignette_rows(vignettes_path, list(prm.splits),
                                    columns=("style", "difficulty", "symptoms", "regions", "factors"))
     model = load_model(model_path)
     results, pairs, cases, probas = evaluate_sets(model, vignettes, handwritten, list(prm.splits))
+    hand_sets = {"handwritten": handwritten}
     if dev_path is not None:
-        results["handwritten_dev"], pairs["handwritten_dev"] = score_cases(model, read_handwritten(dev_path))
+        dev = read_handwritten(dev_path)
+        hand_sets["handwritten_dev"] = dev
+        results["handwritten_dev"], pairs["handwritten_dev"], dev_proba = score_cases(model, dev)
+        probas["handwritten_dev"] = (pairs["handwritten_dev"][0], dev_proba)
+    for name, (y, proba) in probas.items():
+        results[name]["ci95"] = bootstrap_ci(y, proba, prm.bootstrap, prm.bootstrap_seed)
+    if ex.knowledge is not None and ex.knowledge.is_file():
+        nb = fit_knowledge_nb(pd.read_parquet(ex.knowledge), prior)
+        results["knowledge_nb"] = {}
+        for name, df in hand_sets.items():
+            texts, y = df["text"].tolist(), df["category"].tolist()
+            results["knowledge_nb"][name] = scored(y, predict_nb(nb, texts))
+            scope = in_scope(nb, texts, y, prm.scope_margin)
+            results[name]["scope"] = scope_scores(y, probas[name][1], scope)
+    if ex.ablation is not None:
+        arm = ex.ablation()
+        results["seeds_only"] = {"sources": arm.sources, "conditions": arm.conditions, "facts": arm.facts,
+                                 "train_vignettes": arm.vignettes}
+        for name, df in hand_sets.items():
+            y = df["category"].tolist()
+            proba = predict_proba(arm.model, df["text"].tolist())
+            results["seeds_only"][name] = {**scored(y, proba), "ci95": bootstrap_ci(y, proba, prm.bootstrap,
+                                                                                     prm.bootstrap_seed)}
     train_rows = read_vignette_rows(vignettes_path, ["train"], columns=("symptoms", "regions", "factors"))
     test_rows = vignettes[vignettes["split"] == "test"] if "test" in set(vignettes["split"]) else vignettes
     results["structured_baseline"] = structured_baseline(train_rows, test_rows, handwritten)
@@ -234,4 +370,7 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
         write_text(staging / "handwritten_predictions.csv", cases.to_csv(index=False, lineterminator="\n"))
         confusions = {s: top_confusions(pairs[s][0], pairs[s][1], prm.top_confusions) for s in pairs}
         write_text(staging / "report.md", render_report(results, confusions, curve))
+    if ex.headline is not None:
+        write_json(ex.headline, headline_metrics(results, _read_json(ex.extraction_report),
+                                                 _read_json(ex.generation_summary)))
     return results

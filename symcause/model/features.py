@@ -17,7 +17,8 @@ from functools import lru_cache
 
 from symcause.extraction.extractor import cached_extractor
 
-_PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X"}
+_PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X",
+           "f_exam": "E", "f_timing": "T", "f_onset": "O", "f_demo": "D"}
 _CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however ")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)

@@ -87,7 +87,8 @@ def build_model(p: TrainParams) -> Pipeline:
 
 
     # text -> text + its vocabulary concepts; the concept tokens get their own (case-sensitive) vectorizer
-    features.insert(0, ("concepts", TfidfVectorizer(token_pattern=CONCEPT_TOKEN, lowercase=False, sublinear_tf=True)))
+    features.insert(0, ("concepts", TfidfVectorizer(token_pattern=CONCEPT_TOKEN, lowercase=False, sublinear_tf=True,
+                                                    ngram_range=(1, p.concept_ngram_max))))
     return Pipeline([("annotate", FunctionTransformer(annotate_all)), ("features", FeatureUnion(features)),
                      ("clf", clf)])
 
