@@ -17,7 +17,7 @@ from symcause.model.training import run_train
 def train(params: Params, root: Path) -> str:
     start = time.perf_counter()
     prm = params.train
-    card = run_train(root / prm.vignettes, root / prm.model, prm)
+    card = run_train(root / prm.vignettes, root / prm.model, prm, params.publish.version)
     feats = ", ".join(f"{k} {v:,}" for k, v in card["features"].items())
     return (f"train: {card['training_data']['rows']:,} vignettes, features {feats} -> {prm.model} "
             f"({time.perf_counter() - start:.1f} s)")

@@ -1,10 +1,12 @@
-"""`symcause predict`: cause-category probabilities for free-text cases, with a trained model.
+"""`symcause predict`: the cause-category differential for free-text cases, with a trained model.
 
-Input is JSON Lines with `id` and `text` (or, for a `.csv` file, CSV with those columns);
-output is JSON Lines, one object per input record in input order:
-`{"id": ..., "category": ..., "probabilities": {category: probability, ...}}` over the six
-categories of the contract. The model is a skops file; it is loaded only if it contains no
-untrusted types. Bad input names the file and line and exits 2; nothing is written then.
+Input is JSON Lines with `id` and `text` (or, for a `.csv` file, CSV with those columns). Output follows the
+output file's extension or `--format` (`.csv` -> CSV, otherwise JSON Lines), one record per input record in input
+order: `id`, `category` (the most probable), `probability`, `differential` (the top three categories with their
+probabilities), `probabilities` (all six), `concepts` (what the vocabularies read in the text: the model's concept
+features, so a reader sees why), `model_version`, `dataset_version` and a `note` with the measured hand-written
+accuracy and that it is not for diagnosis. Probabilities are rounded to 4 places. The model is a skops file,
+loaded only if it holds no untrusted types. Bad input names the file and line and exits 2; nothing is written then.
 Research use only: not for diagnosis.
 """
 
@@ -23,7 +25,10 @@ import numpy as np
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError
 from symcause.core.io import write_text
+from symcause.model.features import concept_tokens
 from symcause.model.persistence import load_model
+
+NOT_FOR_DIAGNOSIS = "research use only, not for diagnosis or triage"
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,82 @@ def labels_from_proba(proba: np.ndarray) -> list[str]:
     return [CATEGORIES[i] for i in np.argmax(proba, axis=1)]
 
 
-def predict(model: Any, records: Sequence[Record]) -> list[dict[str, Any]]:
-    """Pure: records -> output objects {id, category, probabilities} in input order."""
-    proba = predict_proba(model, [r.text for r in records])
-    labels = labels_from_proba(proba)
-    return [{"id": r.id, "category": lab, "probabilities": {c: float(p) for c, p in zip(CATEGORIES, row)}}
-            for r, lab, row in zip(records, labels, proba)]
+TOP_K = 3
+DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What every output row says about where it came from and how far to trust it."""
+    model_version: str = "unknown"
+    dataset_version: str = "unknown"
+    note: str = NOT_FOR_DIAGNOSIS
+
+
+def provenance(model_path: Path, metrics_path: Path | None = None) -> Provenance:
+    """Versions from the model card next to the model (model.card.json) and the measured hand-written figures from
+    the headline metrics file, when they are there."""
+    card: dict[str, Any] = {}
+    cpath = model_path.with_name(model_path.stem + ".card.json")
+    if cpath.is_file():
+        try:
+            card = json.loads(cpath.read_text(encoding="utf-8"))
+        except ValueError:
+            card = {}
+    return Provenance(str(card.get("model_version", "unknown")), str(card.get("dataset_version", "unknown")),
+                      measured_note(metrics_path))
+
+
+def measured_note(metrics_path: Path | None) -> str:
+    """The measured hand-written accuracy, top-2 and macro-F1 (reports/metrics.json) and the warning, or the
+    warning alone when the figures are not at hand."""
+    if metrics_path is None or not metrics_path.is_file():
+        return NOT_FOR_DIAGNOSIS
+    try:
+        m = json.loads(metrics_path.read_text(encoding="utf-8"))["model"]["handwritten"]
+        return (f"measured on the hand-written test cases: accuracy {m['accuracy']:.2f}, top-2 "
+                f"{m['top2_accuracy']:.2f}, macro-F1 {m['macro_f1']:.2f}; " + NOT_FOR_DIAGNOSIS)
+    except (ValueError, KeyError, TypeError):
+        return NOT_FOR_DIAGNOSIS
+
+
+def predict(model: Any, records: Sequence[Record], prov: Provenance = Provenance()) -> list[dict[str, Any]]:
+    """Pure: records -> output objects in input order (see the module docstring)."""
+    proba = np.round(predict_proba(model, [r.text for r in records]), DIGITS)
+    out = []
+    for r, row in zip(records, proba):
+        order = np.argsort(-row, kind="stable")
+        out.append({
+            "id": r.id, "category": CATEGORIES[order[0]], "probability": float(row[order[0]]),
+            "differential": [{"category": CATEGORIES[j], "probability": float(row[j])} for j in order[:TOP_K]],
+            "probabilities": {c: float(p) for c, p in zip(CATEGORIES, row)},
+            "concepts": list(dict.fromkeys(concept_tokens(r.text))),
+            "model_version": prov.model_version, "dataset_version": prov.dataset_version, "note": prov.note,
+        })
+    return out
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The output as CSV: one column per top-3 place and per category, concepts space-separated."""
+    header = ["id", "category", "probability", *(f"{k}_{i}" for i in range(2, TOP_K + 1) for k in ("category", "probability")),
+              *(f"p_{c}" for c in CATEGORIES), "concepts", "model_version", "dataset_version", "note"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        rest = [x for d in r["differential"][1:] for x in (d["category"], d["probability"])]
+        w.writerow([r["id"], r["category"], r["probability"], *rest, *(r["probabilities"][c] for c in CATEGORIES),
+                    " ".join(r["concepts"]), r["model_version"], r["dataset_version"], r["note"]])
+    return buf.getvalue()
+
+
+def output_format(out_path: Path, fmt: str | None) -> str:
+    """csv or jsonl: `fmt` when given, else from the extension (.csv -> csv, anything else -> jsonl)."""
+    if fmt:
+        if fmt not in ("csv", "jsonl"):
+            raise BadInputError(f"--format must be csv or jsonl (got {fmt!r})")
+        return fmt
+    return "csv" if out_path.suffix.lower() == ".csv" else "jsonl"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,9 +242,12 @@ def to_jsonl(rows: Sequence[dict[str, Any]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
-def run_predict(in_path: Path, out_path: Path, model_path: Path, max_chars: int = MAX_TEXT_CHARS) -> int:
-    """Read, check, predict, then write the output atomically; returns the number of records."""
+def run_predict(in_path: Path, out_path: Path, model_path: Path, max_chars: int = MAX_TEXT_CHARS,
+                fmt: str | None = None, metrics_path: Path | None = None) -> int:
+    """Read, check, predict, then write the output atomically (CSV or JSON Lines); returns the number of records."""
+    kind = output_format(out_path, fmt)
     records = read_records(in_path, max_chars)
     model = load_model(model_path)
-    write_text(out_path, to_jsonl(predict(model, records)))
+    rows = predict(model, records, provenance(model_path, metrics_path))
+    write_text(out_path, to_csv(rows) if kind == "csv" else to_jsonl(rows))
     return len(records)

@@ -28,6 +28,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
+from symcause import __version__
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError
 from symcause.core.hashing import sha256_file
@@ -115,12 +116,15 @@ def fit_model(texts: list[str], labels: list[str], p: TrainParams) -> Pipeline:
 
 
 def model_card(model: Pipeline, train: pd.DataFrame, vignettes: Path, model_path: Path,
-               p: TrainParams) -> dict[str, Any]:
+               p: TrainParams, dataset_version: str = "unknown") -> dict[str, Any]:
     counts = train["category"].value_counts()
     feats = model.named_steps["features"]
+    digest = sha256_file(model_path)
     return {
         "model": model_path.name,
-        "model_sha256": sha256_file(model_path),
+        "model_sha256": digest,
+        "model_version": f"{__version__}+{digest[:12]}",
+        "dataset_version": dataset_version,
         "format": "skops (load with skops.io.load(path, trusted=[]) after get_untrusted_types is empty)",
         "task": "predict the cause category of leg pain from a free-text vignette",
         "intended_use": "research and dataset evaluation only; not for diagnosis or triage",
@@ -136,11 +140,11 @@ def model_card(model: Pipeline, train: pd.DataFrame, vignettes: Path, model_path
         "params": p.model_dump(mode="json", exclude={"vignettes", "model"}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "skops": skops.__version__, "numpy": np.__version__},
-        "evaluation": "reports/model/metrics.json (evaluate stage: splits val/test and hand-written cases)",
+        "evaluation": "reports/metrics.json (headline) and reports/model/report.md (evaluate stage)",
     }
 
 
-def run_train(vignettes: Path, model_path: Path, p: TrainParams) -> dict[str, Any]:
+def run_train(vignettes: Path, model_path: Path, p: TrainParams, dataset_version: str = "unknown") -> dict[str, Any]:
     """Train on split train of `vignettes`, write the model and its card; return the card."""
     train = read_vignette_rows(vignettes, ["train"])
     missing = [c for c in CATEGORIES if not (train["category"] == c).any()]
@@ -149,6 +153,6 @@ def run_train(vignettes: Path, model_path: Path, p: TrainParams) -> dict[str, An
                             "(the model needs all six)")
     model = fit_model(train["text"].astype(str).tolist(), train["category"].astype(str).tolist(), p)
     save_model(model, model_path)
-    card = model_card(model, train, vignettes, model_path, p)
+    card = model_card(model, train, vignettes, model_path, p, dataset_version)
     write_json(card_path(model_path), card)
     return card

@@ -1,8 +1,10 @@
 """`symcause predict` / `python -m symcause.model.predict`: input formats, output shape, the bad-input policy."""
 from __future__ import annotations
 
+import csv
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from symcause.cli import main as cli_main
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import run_guarded
 from symcause.core.params import TrainParams
-from symcause.model.predict import Record, load_model, predict, predict_proba, read_records
+from symcause.model.predict import Record, load_model, predict, predict_proba, provenance, read_records
 from symcause.model.training import fit_model, save_model
 
 # A tiny, clearly separable training set: a few phrases per category, so the model is fast and its answers known.
@@ -83,11 +85,47 @@ def test_jsonl_in_gives_one_line_per_case_with_six_probabilities(tmp_path, model
     assert [r["id"] for r in rows] == ["a", 7, "c"]  # input order, id type kept
     assert [r["category"] for r in rows] == ["spinal", "knee_joint", "biomechanical"]
     for r in rows:
-        assert set(r) == {"id", "category", "probabilities"}
+        assert set(r) == {"id", "category", "probability", "differential", "probabilities", "concepts",
+                          "model_version", "dataset_version", "note"}
         assert list(r["probabilities"]) == list(CATEGORIES)
-        assert math.isclose(sum(r["probabilities"].values()), 1.0, abs_tol=1e-9)
-        assert all(0.0 <= p <= 1.0 for p in r["probabilities"].values())
+        assert math.isclose(sum(r["probabilities"].values()), 1.0, abs_tol=1e-3)   # rounded to 4 places
+        assert all(0.0 <= p <= 1.0 and round(p, 4) == p for p in r["probabilities"].values())
         assert r["category"] == max(r["probabilities"], key=r["probabilities"].get)
+        top = [d["category"] for d in r["differential"]]
+        assert len(top) == 3 and top[0] == r["category"] and len(set(top)) == 3
+        probs = [d["probability"] for d in r["differential"]]
+        assert probs == sorted(probs, reverse=True) and probs[0] == r["probability"]
+        assert "not for diagnosis" in r["note"]
+    assert "S_locking" in rows[1]["concepts"] and "R_knee" in rows[1]["concepts"]
+
+
+def test_output_format_follows_the_extension_or_format(tmp_path, model_file):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "my kneecap grinds and the knee swells and locks"}])
+    out = tmp_path / "out.csv"
+    assert _run(["--in", str(src), "--out", str(out)], model_file) == 0
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["category"] == "knee_joint" and rows[0]["p_knee_joint"] == rows[0]["probability"]
+    assert {"category_2", "probability_3", "concepts", "model_version", "dataset_version", "note"} <= set(rows[0])
+    forced = tmp_path / "out.csv.txt"
+    assert _run(["--in", str(src), "--out", str(forced), "--format", "csv"], model_file) == 0
+    assert forced.read_text().startswith("id,category,probability,")
+    as_json = tmp_path / "out.json"
+    assert _run(["--in", str(src), "--out", str(as_json)], model_file) == 0
+    assert json.loads(as_json.read_text().splitlines()[0])["id"] == "a"
+
+
+def test_rows_carry_the_model_card_versions_and_the_measured_accuracy(tmp_path, model_file):
+    card = {"model_version": "9.9.9+abc", "dataset_version": "1.2.3"}
+    model = tmp_path / "m.skops"
+    shutil.copy(model_file, model)
+    (tmp_path / "m.card.json").write_text(json.dumps(card))
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"model": {"handwritten": {"accuracy": 0.5, "top2_accuracy": 0.75, "macro_f1": 0.5}}}))
+    prov = provenance(model, metrics)
+    assert (prov.model_version, prov.dataset_version) == ("9.9.9+abc", "1.2.3")
+    assert "accuracy 0.50, top-2 0.75" in prov.note and "not for diagnosis" in prov.note
+    assert provenance(model_file, tmp_path / "missing.json").note.startswith("research use only")
 
 
 def test_csv_in_gives_the_same_predictions_as_jsonl(tmp_path, model_file):
@@ -111,7 +149,7 @@ def test_predict_is_pure_and_maps_columns_to_the_contract_order(model_file):
     raw = model.predict_proba([r.text for r in recs])
     for row, out in zip(raw, first):
         for j, cls in enumerate(model.classes_):  # the estimator's own (alphabetical) order
-            assert out["probabilities"][cls] == pytest.approx(row[j])
+            assert out["probabilities"][cls] == pytest.approx(row[j], abs=5e-5)
     assert first[0]["category"] == "soft_tissue"
 
 
