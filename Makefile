@@ -39,5 +39,9 @@ bench: install  ## throughput figures -> reports/benchmark.json
 report: install  ## reports/benchmark.md: metrics/params diff vs REPORT_REV (default: latest dataset-v* tag, else HEAD~1), plots, dataset stats, stage timings
 	$(BIN)/python -m symcause.devtools.report $(if $(REPORT_REV),--rev $(REPORT_REV))
 
+release: install  ## tag and push a dataset release: make release VERSION=X.Y.Z (checks clean tree, dvc.lock, SHA256SUMS)
+	@test -n "$(VERSION)" || { echo "make release: VERSION is not set: make release VERSION=X.Y.Z (= publish.version in params.yaml)" >&2; exit 2; }
+	$(BIN)/python -m symcause.devtools.release --version $(VERSION)
+
 clean:  ## remove the virtual environment and DVC outputs
 	rm -rf $(VENV) data/facts data/knowledge data/vignettes data/models data/published reports/validation reports/vignettes/validation

@@ -230,7 +230,13 @@ class PublishParams(_Section):
     """Stage publish: tables, vignettes by split, manifest, SHA256SUMS and dataset card -> data/published."""
     version: str = "0.1.0"                       # dataset version (X.Y.Z); a release is tagged dataset-vX.Y.Z
     name: str = "symcause"
-    license: str = "other"                       # Hugging Face licence id written to the card's front matter
+    license: str = "cc-by-4.0"                   # Hugging Face licence id of the dataset (card front matter, Croissant)
+    redistributable_licences: list[str] = ["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0"]   # sources whose full text ships
+    knowledge: str = "data/knowledge/knowledge.parquet"
+    citation: str = "CITATION.cff"               # copied into the release; the card quotes it as BibTeX
+    url: str = "https://github.com/symcause/symcause"   # where the project lives (card, Croissant, citation)
+    maintainers: list[str] = ["symcause maintainers <maintainers@symcause.invalid>"]
+    date_published: str = Field("2026-12-01", pattern=r"^\d{4}-\d{2}-\d{2}$")   # set when releasing
     schema_version: str = "2.0.0"                # must equal schema_version in schemas/tables.yaml
     out: str = "data/published"
     facts_dir: str = "data/facts"

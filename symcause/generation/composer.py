@@ -408,16 +408,23 @@ def tidy(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # a batch of vignettes: numpy draws the plan of every row, a lean loop writes the words
 
-ARROW_SCHEMA = pa.schema([
-    ("vignette_id", pa.string()), ("text", pa.string()), ("category", pa.string()), ("condition_id", pa.string()),
-    ("age", pa.int64()), ("sex", pa.string()), ("symptoms", pa.list_(pa.string())),
-    ("regions", pa.list_(pa.string())), ("factors", pa.list_(pa.string())), ("red_flag", pa.bool_()),
-    ("style", pa.string()), ("difficulty", pa.string()), ("fact_ids", pa.list_(pa.string())),
-    ("split", pa.string()), ("seed", pa.int64()), ("negated_findings", pa.list_(pa.string())),
-    ("distractors", pa.list_(pa.string())), ("names_condition", pa.bool_()),
-    ("side", pa.string()), ("onset", pa.string()), ("exam_findings", pa.list_(pa.string())),
-    ("differential", pa.map_(pa.string(), pa.float64())), ("label_supported", pa.bool_()),
-])
+def arrow_schema(labels: tuple[str, ...] = CATEGORIES) -> pa.Schema:
+    """The vignettes table's Arrow schema; `differential` is a struct with one probability per label (the six
+    categories, plus `other` when mimics are drawn): a map from label to probability that pandas reads as a dict
+    and Hugging Face `datasets` as a feature dict."""
+    return pa.schema([
+        ("vignette_id", pa.string()), ("text", pa.string()), ("category", pa.string()), ("condition_id", pa.string()),
+        ("age", pa.int64()), ("sex", pa.string()), ("symptoms", pa.list_(pa.string())),
+        ("regions", pa.list_(pa.string())), ("factors", pa.list_(pa.string())), ("red_flag", pa.bool_()),
+        ("style", pa.string()), ("difficulty", pa.string()), ("fact_ids", pa.list_(pa.string())),
+        ("split", pa.string()), ("seed", pa.int64()), ("negated_findings", pa.list_(pa.string())),
+        ("distractors", pa.list_(pa.string())), ("names_condition", pa.bool_()),
+        ("side", pa.string()), ("onset", pa.string()), ("exam_findings", pa.list_(pa.string())),
+        ("differential", pa.struct([(label, pa.float64()) for label in labels])), ("label_supported", pa.bool_()),
+    ])
+
+
+ARROW_SCHEMA = arrow_schema()
 
 _KMAX = max(hi for _, hi in _FACTS_BY_DIFFICULTY.values())        # symptom facts per vignette at most
 _EMAX = 2                                                          # examination findings per vignette at most
@@ -667,6 +674,7 @@ class Composer:
             p.generic_negatives = tuple(x for x in _GENERIC_NEGATIVES if x not in own)
             self.by_cat[p.category].append(p)
         self.cats = tuple(c for c in labels if self.by_cat[c])
+        self.schema = arrow_schema(self.cats)
         if not self.cats:
             raise BadInputError("every condition with a usable symptom fact is a mimic: nothing to generate from "
                                 "(generate.include_mimics: true draws them under the label 'other')")
@@ -1128,14 +1136,12 @@ class Composer:
             "label_supported": pa.array(plan.supported),
         }
         meta = {b"generation_counts": json.dumps(counts.tolist()).encode()}
-        return pa.table({n: data[n] for n in ARROW_SCHEMA.names}, schema=ARROW_SCHEMA.with_metadata(meta))
+        return pa.table({n: data[n] for n in self.schema.names}, schema=self.schema.with_metadata(meta))
 
     def _differential_column(self, d: np.ndarray) -> pa.Array:
-        """The differential as an Arrow map label -> probability (rounded to 4 places), labels in contract order."""
-        n, k = d.shape
-        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
-        keys = pa.array(np.tile(np.asarray(self.cats, dtype=object), n), pa.string())
-        return pa.MapArray.from_arrays(offsets, keys, pa.array(np.round(d, 4).ravel(), pa.float64()))
+        """The differential as a struct label -> probability (rounded to 4 places), labels in contract order."""
+        return pa.StructArray.from_arrays([pa.array(np.round(d[:, j], 4), pa.float64()) for j in range(d.shape[1])],
+                                          names=list(self.cats))
 
     def _split_index(self, content_hash: np.ndarray) -> np.ndarray:
         h = (content_hash >> np.uint64(11)).astype(np.float64) / 2.0**53

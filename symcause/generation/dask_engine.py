@@ -69,14 +69,14 @@ def write_vignettes_dask(composer: Composer, n: int, seed: int, out: Path, batch
     if n < 1:
         raise BadInputError(f"--n must be at least 1 (got {n})")
     jobs = [(seed, b, start, size) for b, start, size in batches(n, batch_size)]
-    meta = ARROW_SCHEMA.empty_table().to_pandas()
+    meta = composer.schema.empty_table().to_pandas()
     # object columns stay object: dask would otherwise turn the list columns into strings
     with dask_config.set({"dataframe.convert-string": False}), dask_client(dask) as client, \
             atomic_dir(out) as staging:
         ddf = dd.from_map(partial(batch_frame, composer), jobs, meta=meta, enforce_metadata=False,
                           label="generate-vignettes")
         checked = schemas()["vignettes"].validate(ddf, lazy=True)
-        tasks = [delayed(write_part)(part, str(staging / part_name(i)))
+        tasks = [delayed(write_part)(part, str(staging / part_name(i)), composer.schema)
                  for i, part in enumerate(checked.to_delayed())]
         futures = client.compute(tasks)
         if progress:
@@ -106,8 +106,8 @@ def schema_failure_summary(message: str, max_cases: int = 5) -> str:
     return " ".join(message.split())[:300]
 
 
-def write_part(df: pd.DataFrame, path: str) -> int:
+def write_part(df: pd.DataFrame, path: str, schema: pa.Schema = ARROW_SCHEMA) -> int:
     """One partition to its own Parquet file with the table's Arrow schema (as the local engine writes it)."""
-    table = pa.Table.from_pandas(df, schema=ARROW_SCHEMA, preserve_index=False).replace_schema_metadata(None)
+    table = pa.Table.from_pandas(df, schema=schema, preserve_index=False).replace_schema_metadata(None)
     pq.write_table(table, path, compression="zstd", row_group_size=max(len(table), 1))
     return len(table)

@@ -126,7 +126,7 @@ def write_vignettes(composer: Composer, n: int, seed: int, out: Path, batch_size
         raise BadInputError(f"--n must be at least 1 (got {n})")
     written = 0
     counts = np.zeros((2, len(DIFFICULTIES)), np.int64)
-    with atomic_path(out) as tmp, pq.ParquetWriter(tmp, ARROW_SCHEMA, compression="zstd") as writer:
+    with atomic_path(out) as tmp, pq.ParquetWriter(tmp, composer.schema, compression="zstd") as writer:
         bar = tqdm(total=n, desc="generate", unit="vignette", disable=not progress, unit_scale=True)
         for table in iter_tables(composer, n, seed, batch_size, workers):
             counts += table_counts(table)

@@ -42,7 +42,15 @@ from symcause.core.io import atomic_dir, parquet_parts
 from symcause.core.markdown import fmt_value, get_path, md_table
 from symcause.core.params import PublishParams
 from symcause.core.paths import schemas_dir
+from symcause.core.tables import table_specs
 from symcause.core.vocab import load_yaml
+from symcause.release.croissant import (
+    CROISSANT,
+    PUBLISHED_TABLES,
+    build_croissant,
+    validate_croissant,
+    write_croissant,
+)
 
 HF_SPLITS = {"train": "train", "val": "validation", "test": "test"}
 MANIFEST = "manifest.json"
@@ -50,16 +58,21 @@ SUMS = "SHA256SUMS"
 CARD = "README.md"
 NOT_FOR_DIAGNOSIS = (
     "**Not for diagnosis.** This dataset and any model trained on it are for research on information "
-    "extraction and text classification only. The facts were extracted by rules from a handful of consumer "
-    "web articles and contain errors; the vignettes are synthetic. Do not use them to diagnose, triage or "
+    "extraction and text classification only. The facts were extracted by rules from health articles (five "
+    "consumer web articles and 36 written for the project) and contain errors; the vignettes are synthetic. Do not "
+    "use them to diagnose, triage or "
     "treat anyone. People with leg pain should see a qualified clinician."
 )
 TABLE_DESCRIPTIONS = {
-    "sources": "one row per source article: id, file, title, sha256 and the normalised text all offsets point into",
+    "sources": "one row per source article: id, file, title, sha256, type, licence, origin and (where the licence "
+               "allows) the normalised text all offsets point into",
     "conditions": "one row per distinct condition: cause category, ICD-10-CM code, aliases, source ids",
     "facts": "condition-symptom-region facts with their evidence sentence and its character offsets",
-    "factors": "aggravating / relieving / risk-factor / red-flag facts with their evidence",
+    "factors": "aggravating / relieving / risk-factor / red-flag / onset / exam / timing / demographic facts with "
+               "their evidence",
+    "knowledge": "P(finding | condition) for every condition and finding, with the facts behind each likelihood",
 }
+CARD_TABLES = (*TABLES, "knowledge")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,6 +119,12 @@ class CardInputs:
     extraction: dict[str, Any] | None = None        # reports/extraction.json
     dataset_report: dict[str, Any] | None = None    # reports/vignettes/report.json
     figures: list[str] = field(default_factory=list)
+    knowledge_report: dict[str, Any] | None = None  # reports/knowledge/report.json
+    specs: dict[str, Any] = field(default_factory=dict)          # schemas/tables.yaml `tables`
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)   # table -> its first row
+    url: str = ""
+    maintainers: tuple[str, ...] = ()
+    date_published: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,12 +144,27 @@ def _columns(schema: pa.Schema) -> list[tuple[str, str]]:
     return [(f.name, str(f.type).replace("element: ", "")) for f in schema]
 
 
-def copy_tables(facts_dir: Path, out: Path) -> dict[str, TableInfo]:
-    """Copy the four fact tables unchanged (their bytes are already deterministic)."""
+def withhold_texts(table: pa.Table, allowed: Iterable[str]) -> pa.Table:
+    """The sources table as published: `text` kept only where the source's licence is in `allowed` (null
+    otherwise), and a column `text_published` saying which. Evidence sentences stay in facts and factors."""
+    ok = pc.is_in(table.column("licence"), value_set=pa.array(sorted(allowed), pa.string()))
+    ok = pc.fill_null(ok, False)
+    text = pc.if_else(ok, table.column("text"), pa.nulls(len(table), pa.string()))
+    table = table.set_column(table.schema.get_field_index("text"), "text", text)
+    return table.append_column("text_published", ok)
+
+
+def copy_tables(facts_dir: Path, knowledge: Path, out: Path, allowed: Iterable[str]) -> dict[str, TableInfo]:
+    """The four fact tables and the knowledge table: copied unchanged (their bytes are already deterministic),
+    except `sources`, whose text is published only under a redistributable licence (`withhold_texts`)."""
     info: dict[str, TableInfo] = {}
-    for name in TABLES:
-        src = facts_dir / f"{name}.parquet"
+    for name, src in [*((t, facts_dir / f"{t}.parquet") for t in TABLES), ("knowledge", knowledge)]:
         pf = _open_parquet(src)
+        if name == "sources":
+            table = withhold_texts(pf.read(), allowed).replace_schema_metadata(None)
+            pq.write_table(table, out / "sources.parquet", compression="zstd")
+            info[name] = TableInfo(table.num_rows, _columns(table.schema))
+            continue
         info[name] = TableInfo(pf.metadata.num_rows, _columns(pf.schema_arrow))
         shutil.copyfile(src, out / f"{name}.parquet")
     return info
@@ -282,7 +316,7 @@ def front_matter(c: CardInputs) -> dict[str, Any]:
         "config_name": "vignettes", "default": True,
         "data_files": [{"split": HF_SPLITS[s], "path": f"vignettes/{s}.parquet"} for s in SPLITS],
     }]
-    configs += [{"config_name": t, "data_files": [{"split": "train", "path": f"{t}.parquet"}]} for t in TABLES]
+    configs += [{"config_name": t, "data_files": [{"split": "train", "path": f"{t}.parquet"}]} for t in CARD_TABLES]
     return {
         "pretty_name": f"{c.name}: radiating leg pain, symptom-cause facts and synthetic vignettes",
         "version": c.version,
@@ -358,23 +392,92 @@ def _report_lines(rep: Mapping[str, Any] | None, figures: list[str]) -> list[str
     return lines
 
 
+def _knowledge_lines(c: CardInputs) -> list[str]:
+    k = c.knowledge_report or {}
+    return ["## The knowledge table and the differential", "",
+            "`knowledge.parquet` has one row per condition and finding (symptom@region, quality, onset, time course, "
+            "examination finding, aggravating and relieving factor, risk factor, demographic, red flag): the "
+            "likelihood P(finding | condition) is the mean of the values of the articles that state it (a plain "
+            "statement, a frequency word such as `most` or `rarely`, a hedge, a negation), shrunk towards a prior "
+            "for findings stated by few sources; `n_sources`, `n_facts` and `fact_ids` give its provenance and "
+            "`method` says how it was computed." + (f" {k['rows']:,} rows for {k['conditions']} conditions." if
+                                                    "rows" in k and "conditions" in k else ""), "",
+            "Each vignette's `differential` is the posterior over the labels given the findings its text states "
+            "(naive Bayes with the knowledge table's label-level likelihoods, uniform prior); `label_supported` "
+            "is true when the label is in its top two. Drawn cases whose label is not supported are dropped, never "
+            "relabelled (the share dropped per difficulty is in the project's `data/vignettes/generation.json` and "
+            "dataset report)."]
+
+
+def _short(v: Any) -> Any:
+    if isinstance(v, str) and len(v) > 160:
+        return v[:157] + "..."
+    if isinstance(v, list):
+        return [_short(x) for x in v[:8]] + (["..."] if len(v) > 8 else [])
+    if isinstance(v, float):
+        return round(v, 4)
+    return v
+
+
+def _example_lines(c: CardInputs) -> list[str]:
+    out: list[str] = []
+    for table, row in c.examples.items():
+        shown = {k: _short(v) for k, v in row.items()}
+        out += [f"`{table}`:", "", "```json", json.dumps(shown, ensure_ascii=False, indent=1, default=str), "```", ""]
+    return out or ["_No example records._"]
+
+
+def _dictionary_lines(c: CardInputs) -> list[str]:
+    """Every column of every published table from schemas/tables.yaml: type, allowed values, description."""
+    out = ["Generated from `schemas/tables.yaml` (the same file the pipeline's pandera contracts are built from).", ""]
+    for table in (*CARD_TABLES, "vignettes"):
+        spec = c.specs.get(table)
+        if not spec:
+            continue
+        rows = []
+        for name, col in spec["columns"].items():
+            allowed = col.get("isin")
+            rule = (f"one of `{allowed}`" if isinstance(allowed, str) else
+                    ", ".join(f"`{x}`" for x in allowed) if allowed else "")
+            bounds = " ".join(f"{op} {col[op]}" for op in ("ge", "gt", "le", "lt") if op in col)
+            rows.append([f"`{name}`", str(col["dtype"]), "yes" if col.get("nullable") else "no",
+                         "; ".join(x for x in (rule, bounds) if x), str(col.get("doc", ""))])
+        if table == "sources":
+            rows.append(["`text_published`", "bool", "no", "", "the release carries the full text of this source"])
+        out += [f"### {table}", "", *md_table(["column", "type", "nullable", "values", "description"], rows), ""]
+    return out
+
+
+def _bibtex(c: CardInputs) -> str:
+    year = c.date_published[:4] if c.date_published else ""
+    return "\n".join([f"@misc{{{c.name}_{c.version.replace('.', '_')},",
+                      f"  title = {{{{{c.name}}}: an evaluated symptom-cause dataset of radiating leg pain}},",
+                      "  author = {{symcause maintainers}},", f"  year = {{{year}}},",
+                      f"  version = {{{c.version}}},", f"  howpublished = {{{c.url}}},",
+                      f"  note = {{Dataset, licence {c.license}. Research use only, not for diagnosis.}}", "}"])
+
+
 def render_card(c: CardInputs) -> str:
     n = sum(c.splits.rows.values())
+    maintainers = ", ".join(c.maintainers) or "see the project"
     cats = sorted({k for s in SPLITS for k in c.splits.categories[s]} | set(c.categories),
                   key=lambda k: (list(c.categories).index(k) if k in c.categories else 99, k))
     fm = yaml.safe_dump(front_matter(c), sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
     L: list[str] = ["---", fm.rstrip("\n"), "---", "",
                     f"# {c.name} {c.version}", "", f"> {NOT_FOR_DIAGNOSIS}", "",
-                    f"Condition-symptom-region facts extracted from {len(c.sources)} consumer health articles about "
-                    f"radiating leg pain, each pointing at its evidence sentence, and {n:,} synthetic patient "
-                    "vignettes labelled with one of six cause categories. Dataset version "
+                    f"Condition-symptom-region facts extracted from {len(c.sources)} health articles about "
+                    "radiating leg pain, each pointing at its evidence sentence; a knowledge table of P(finding | "
+                    f"condition) with the facts behind every likelihood; and {n:,} synthetic patient vignettes "
+                    "labelled with one of six cause categories, each with a differential. Dataset version "
                     f"{c.version}, schema version {c.schema_version} (every file's rows, bytes and sha256 are in "
                     "`manifest.json`).", "",
                     "## Files", ""]
-    files = [[f"`{t}.parquet`", fmt_value(c.tables[t].rows), TABLE_DESCRIPTIONS[t]] for t in TABLES]
+    files = [[f"`{t}.parquet`", fmt_value(c.tables[t].rows), TABLE_DESCRIPTIONS[t]] for t in CARD_TABLES if t in c.tables]
     files += [[f"`vignettes/{s}.parquet`", fmt_value(c.splits.rows[s]), f"vignettes, `{s}` split"] for s in SPLITS]
     files += [["`manifest.json`", "", "version and schema version; path, rows, bytes and sha256 of every file"],
-              ["`SHA256SUMS`", "", "checksums: `sha256sum -c SHA256SUMS`"]]
+              ["`SHA256SUMS`", "", "checksums: `sha256sum -c SHA256SUMS`"],
+              ["`croissant.json`", "", "MLCommons Croissant metadata (validated with mlcroissant)"],
+              ["`CITATION.cff`", "", "how to cite the dataset"]]
     if c.figures:
         files.append(["`figures/*.png`", "", "plots from the dataset report"])
     L += md_table(["file", "rows", "what"], files)
@@ -400,15 +503,17 @@ def render_card(c: CardInputs) -> str:
                 + [["**rows**", "", *[fmt_value(c.splits.rows[s]) for s in SPLITS], fmt_value(n)]])
     L += ["", "Splits are assigned by a hash of what a vignette says (category, facts, factors, negations), so "
           "the same content never appears in two splits. Columns:", ""]
-    all_cols = [(t, c.tables[t].columns) for t in TABLES] + [("vignettes", c.vignette_columns)]
+    all_cols = [(t, c.tables[t].columns) for t in CARD_TABLES if t in c.tables] + [("vignettes", c.vignette_columns)]
     L += md_table(["table", "columns (Arrow types)"],
                 [[f"`{t}`", ", ".join(f"`{name}` {typ}" for name, typ in cols)] for t, cols in all_cols])
     L += ["", "There is no personal data: the vignettes' ages, sexes and stories are synthetic, and the "
           "articles are public web pages about conditions, not about people.", "",
           "## Collection process", "",
-          "The source articles are consumer health web articles about leg pain that radiates between the back, "
-          "hip and knee, bundled with the project as text (`data/sources/`, listed with title and origin in "
-          "`data/sources/MANIFEST.csv`; see Sources below). Facts were extracted by deterministic rules "
+          "The source articles are five consumer health web articles about leg pain that radiates between the "
+          "back, hip and knee (the seeds) and 36 articles in HTML, Markdown and plain text written for the project "
+          "from clinical knowledge under CC BY 4.0 (the corpus), bundled as `data/sources/` and listed with type, "
+          "licence and origin in `data/sources/MANIFEST.csv` (see Sources below). Facts were extracted by "
+          "deterministic rules "
           "(vocabulary matching with "
           "ConText-style negation and hedging, medical morphology for unseen conditions, ICD-10-CM lookup). "
           "Vignettes were generated from the facts with templates in three voices (lay first person, clinician "
@@ -431,30 +536,49 @@ def render_card(c: CardInputs) -> str:
           "- Teaching reproducible data pipelines (DVC, schemas, dataset cards).", "",
           "Out of scope: any clinical use, symptom checking for real people, triage, or claims about how "
           "common a cause is (the category balance is designed, not observed).", "",
-          "## Limitations", "",
+          *_knowledge_lines(c), "",
+          "## Bias, risks and limitations", "",
           f"> {NOT_FOR_DIAGNOSIS}", "",
-          f"- Only {len(c.sources)} source articles: the conditions, symptoms and wording they cover bound what "
-          "the dataset knows; conditions they do not mention are absent.",
-          "- Facts come from rules and contain extraction errors (see the scores above); the held-out score is "
-          "the better estimate for new text.",
-          "- Vignettes are synthetic and template-based: real patient language is more varied, and classifier "
-          "scores on them overstate real-world accuracy.",
-          "- Categories are balanced by design; ages and sexes follow rough per-condition priors, not "
-          "epidemiology.",
-          "- Red flags are rare in the vignettes and the dataset must not be used to detect emergencies.",
-          "- The `sources` table carries the articles' text for provenance and auditing; it remains the "
-          "property of its publishers (see Sources below).", "",
-          "## Sources and provenance", ""]
-    L += md_table(["source_id", "title", "file", "origin", "characters", "sha256"],
-                [[f"`{s.get('source_id', '')}`", s.get("title", ""), f"`{s.get('file', '')}`", s.get("origin", ""),
-                  fmt_value(s.get("n_chars")), f"`{str(s.get('sha256', ''))[:16]}…`"] for s in c.sources])
+          f"- **Whose voice.** {len(c.sources)} articles: five consumer web articles (seeds) and 36 articles written "
+          "for this project from clinical knowledge (corpus). They speak for the writers' view of common "
+          "musculoskeletal causes in adults in English-speaking primary care; patients' own accounts, other "
+          "languages, and health systems with other care paths are not represented.",
+          "- **What the six categories leave out.** Vascular causes (deep vein thrombosis, peripheral arterial "
+          "disease), bone causes (stress fracture, tumour) and infection are *mimics*: their facts are kept and "
+          "flagged (`conditions.mimic`), but they are not drawn as cases of the six categories (a parameter can "
+          "add them under the label `other`). Children's causes (Perthes disease, slipped capital femoral "
+          "epiphysis, Osgood-Schlatter) appear only as far as the articles mention them. A model trained on the "
+          "six categories will put a clot or a fracture in one of them: that is dangerous outside research.",
+          "- **Extraction errors.** Facts come from rules; precision on new articles is below that on the "
+          "articles the rules were written on (see the scores above). Some rows are wrong, including a few "
+          "conditions that are not conditions.",
+          "- **Synthetic cases.** Vignettes are written from templates and the knowledge table: real patient "
+          "language is more varied, and scores on synthetic splits overstate real-world accuracy (the project "
+          "measures the gap on hand-written cases).",
+          "- **Designed, not observed, frequencies.** Categories are balanced; ages and sexes follow the "
+          "articles' statements and rough priors, not epidemiology; likelihoods are estimated from how often and "
+          "how firmly articles state a finding, not from patient data.",
+          "- **Red flags** are rare in the vignettes; the dataset must not be used to detect emergencies.", "",
+          "## Sources, licences and provenance", "",
+          f"The dataset is released under `{c.license}`. Only sources whose licence allows redistribution ship "
+          "their full text (`sources.text_published`); the others (the five seed articles, publisher and licence "
+          "unknown) are represented by their sha256, title and the evidence sentences quoted in `facts` and "
+          "`factors` only.", ""]
+    L += md_table(["source_id", "title", "type", "licence", "full text", "origin", "sha256"],
+                [[f"`{s.get('source_id', '')}`", s.get("title", ""), s.get("source_type", ""), s.get("licence", ""),
+                  "yes" if s.get("text_published") else "no (evidence sentences only)", s.get("origin", ""),
+                  f"`{str(s.get('sha256', ''))[:16]}…`"] for s in c.sources])
     L += ["", "The sha256 is that of the normalised text (column `sources.sha256`); `source_id` is its first 12 "
           "hex digits.", "",
+          "## Example records", "", *_example_lines(c), "",
+          "## Data dictionary", "", *_dictionary_lines(c), "",
+          "## Citation", "", "Cite the dataset as (also in `CITATION.cff`):", "", "```bibtex", _bibtex(c), "```", "",
           "## Distribution and maintenance", "",
-          f"Version {c.version} (semantic versioning: a major change breaks the schema, a minor one adds rows or "
-          "columns, a patch fixes values). Releases are git tags `dataset-vX.Y.Z` of the symcause project, with "
-          "the data in its DVC remote; the folder is rebuilt by `make repro` (stage `publish`). "
-          f"Licence: `{c.license}`; the source texts stay under their publishers' terms.", ""]
+          f"Version {c.version}, published {c.date_published} (semantic versioning: a major change breaks the "
+          "schema, a minor one adds rows or columns, a patch fixes values). Releases are git tags "
+          "`dataset-vX.Y.Z` of the symcause project, with the data in its DVC remote; the folder is rebuilt by "
+          f"`make repro` (stage `publish`). Project: {c.url}. Maintainers: {maintainers}; report errors as issues "
+          "of the project.", ""]
     return "\n".join(L)
 
 
@@ -472,9 +596,13 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_provenance(sources_parquet: Path, manifest_csv: Path) -> list[dict[str, Any]]:
-    """The sources table's ids and hashes joined with data/sources/MANIFEST.csv (title, origin) by file name."""
-    rows = pq.read_table(sources_parquet, columns=["source_id", "path", "title", "sha256", "n_chars"]).to_pylist()
+def read_provenance(sources_parquet: Path, manifest_csv: Path,
+                    allowed: Iterable[str] = ("CC-BY-4.0",)) -> list[dict[str, Any]]:
+    """The sources table's ids, hashes, type, licence and origin, joined with data/sources/MANIFEST.csv (title,
+    origin) by file name; `text_published` says whether the release carries the full text."""
+    ok = set(allowed)
+    cols = ["source_id", "path", "title", "sha256", "n_chars", "source_type", "licence", "origin"]
+    rows = pq.read_table(sources_parquet, columns=cols).to_pylist()
     listed: dict[str, dict[str, str]] = {}
     if manifest_csv.is_file():
         with manifest_csv.open(encoding="utf-8", newline="") as fh:
@@ -489,8 +617,9 @@ def read_provenance(sources_parquet: Path, manifest_csv: Path) -> list[dict[str,
         fname = Path(r["path"]).name
         m = listed.get(fname, {})
         out.append({"source_id": r["source_id"], "file": fname, "title": m.get("title") or r["title"],
-                    "origin": m.get("origin") or "not listed in MANIFEST.csv", "n_chars": r["n_chars"],
-                    "sha256": r["sha256"]})
+                    "origin": r["origin"] or m.get("origin") or "not listed in MANIFEST.csv", "n_chars": r["n_chars"],
+                    "sha256": r["sha256"], "source_type": r["source_type"], "licence": r["licence"] or "unknown",
+                    "text_published": (r["licence"] or "") in ok})
     return out
 
 
@@ -498,6 +627,26 @@ def read_categories(root: Path) -> dict[str, str]:
     data = load_yaml(schemas_dir(root) / "vocab" / "categories.yaml") or {}
     cats = data.get("categories") or {}
     return {k: str((cats.get(k) or {}).get("description", "")) for k in CATEGORIES}
+
+
+def example_records(folder: Path) -> dict[str, dict[str, Any]]:
+    """The first row of each published table and of the training split (as Python values)."""
+    out: dict[str, dict[str, Any]] = {}
+    for table in (*CARD_TABLES, "vignettes"):
+        path = folder / ("vignettes/train.parquet" if table == "vignettes" else f"{table}.parquet")
+        if path.is_file():
+            first = pq.ParquetFile(path).read_row_group(0).slice(0, 1).to_pylist() if \
+                pq.ParquetFile(path).metadata.num_rows else []
+            if first:
+                out[table] = first[0]
+    return out
+
+
+def _croissant_description(c: CardInputs) -> str:
+    return (f"Condition-symptom-region facts extracted from {len(c.sources)} health articles about radiating leg pain "
+            "with their evidence sentences, a knowledge table of P(finding | condition) with provenance, and "
+            f"{sum(c.splits.rows.values()):,} synthetic patient vignettes labelled with six cause categories and a "
+            "differential. Research use only, not for diagnosis.")
 
 
 def check_schema_version(root: Path, expected: str) -> None:
@@ -519,19 +668,34 @@ def publish(root: Path, prm: PublishParams) -> dict[str, Any]:
     check_schema_version(root, prm.schema_version)
     facts_dir, reports = root / prm.facts_dir, root / prm.reports
     out = root / prm.out
+    citation = root / prm.citation
+    if not citation.is_file():
+        raise BadInputError(f"{citation}: citation file not found (params.yaml publish.citation)")
     with atomic_dir(out) as tmp:
-        tables = copy_tables(facts_dir, tmp)
+        tables = copy_tables(facts_dir, root / prm.knowledge, tmp, prm.redistributable_licences)
         splits, vcols = split_vignettes(root / prm.vignettes, tmp / "vignettes", prm.row_group_rows)
         figures = copy_figures(reports / "vignettes" / "plots", tmp / "figures")
+        shutil.copyfile(citation, tmp / "CITATION.cff")
+        specs = table_specs(root)["tables"]
         card = CardInputs(
             name=prm.name, version=prm.version, license=prm.license, schema_version=prm.schema_version,
             tables=tables, splits=splits, vignette_columns=vcols,
             categories=read_categories(root),
-            sources=read_provenance(facts_dir / "sources.parquet", root / prm.sources_manifest),
+            sources=read_provenance(facts_dir / "sources.parquet", root / prm.sources_manifest,
+                                    prm.redistributable_licences),
             extraction=_read_json(reports / "extraction.json"),
             dataset_report=_read_json(reports / "vignettes" / "report.json"),
-            figures=figures)
+            figures=figures, knowledge_report=_read_json(reports / "knowledge" / "report.json"), specs=specs,
+            examples=example_records(tmp), url=prm.url, maintainers=tuple(prm.maintainers),
+            date_published=prm.date_published)
         (tmp / CARD).write_text(render_card(card), encoding="utf-8")
+        parquet = {e["path"]: e["sha256"] for e in file_entries(tmp) if e["path"].endswith(".parquet")}
+        doc = build_croissant(prm.name, prm.version, prm.license, _croissant_description(card), _bibtex(card), prm.url,
+                              specs, parquet, PUBLISHED_TABLES, prm.date_published)
+        write_croissant(tmp / CROISSANT, doc)
+        problems = validate_croissant(tmp / CROISSANT)
+        if problems:
+            raise BadInputError(f"{out / CROISSANT}: mlcroissant rejects it: {problems[0]}")
         files = file_entries(tmp)
         manifest = build_manifest(prm.name, prm.version, prm.schema_version, files, splits, tables)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n",

@@ -76,7 +76,7 @@ def tiny_vignettes(n_blocks: int = 20) -> pd.DataFrame:
             "fact_ids": [fid(100 * k + 1), fid(100 * k + 2), fid(100 * k + 4)] + ([fid(100 * k + 3)] if neg else []),
             "split": split, "seed": 1, "negated_findings": ["swelling:knee"] if neg else [], "distractors": [],
             "names_condition": False, "side": "left", "onset": None, "exam_findings": [],
-            "differential": [(c, 0.5 if c == CATEGORIES[k] else 0.1) for c in CATEGORIES], "label_supported": True,
+            "differential": {c: 0.5 if c == CATEGORIES[k] else 0.1 for c in CATEGORIES}, "label_supported": True,
         })
     return pd.DataFrame(rows)
 

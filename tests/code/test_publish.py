@@ -16,9 +16,13 @@ import yaml
 from pipeline.publish import main as publish_main
 from symcause.core.errors import BadInputError
 from symcause.core.hashing import sha256_file
-from symcause.core.params import PublishParams, load_params
+from symcause.core.params import KnowledgeParams, PublishParams, load_params
+from symcause.core.tables import read_tables
+from symcause.core.vocab import cached_vocab
+from symcause.knowledge.estimate import build_knowledge
 from symcause.quality.audit import word_counts
 from symcause.quality.plots import write_plots
+from symcause.release.croissant import CROISSANT, validate_croissant
 from symcause.release.publish import (
     MANIFEST,
     NOT_FOR_DIAGNOSIS,
@@ -40,6 +44,11 @@ def _project(root: Path, dest: Path, facts: Path, vignettes: Path) -> Path:
     shutil.copy2(root / "data" / "sources" / "MANIFEST.csv", dest / "data" / "sources" / "MANIFEST.csv")
     v = pd.read_parquet(vignettes)
     write_plots(v, word_counts(v["text"]), dest / "reports" / "vignettes" / "plots")  # the audit stage's figures
+    t = read_tables(facts)
+    knowledge = build_knowledge(t["conditions"], t["facts"], t["factors"], cached_vocab(), KnowledgeParams())
+    (dest / "data" / "knowledge").mkdir(parents=True)
+    knowledge.to_parquet(dest / "data" / "knowledge" / "knowledge.parquet", index=False)
+    shutil.copy2(root / "CITATION.cff", dest / "CITATION.cff")
     for rel in ("reports/extraction.json", "reports/vignettes/report.json"):
         if (root / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -153,13 +162,13 @@ def test_card_has_front_matter_sections_and_the_notice(published):
     for key in ("pretty_name", "license", "language", "task_categories", "task_ids", "size_categories",
                 "annotations_creators", "source_datasets", "tags", "configs"):
         assert key in fm, key
-    assert fm["license"] == "other" and fm["language"] == ["en"]
+    assert fm["license"] == "cc-by-4.0" and fm["language"] == ["en"]
     assert fm["size_categories"] == [size_category(manifest["tables"]["vignettes"]["rows"])]
     paths = [f["path"] for c in fm["configs"] for f in c["data_files"]]
     assert all((out / p).is_file() for p in paths)
     assert NOT_FOR_DIAGNOSIS in card and "not-for-diagnosis" in fm["tags"]
     for heading in ("## Motivation", "## Composition", "## Collection process", "## Preprocessing",
-                    "## Uses", "## Limitations", "## Sources and provenance"):
+                    "## Uses", "## Bias, risks and limitations", "## Sources, licences and provenance"):
         assert heading in card, heading
     figures = sorted((out / "figures").glob("*.png"))
     assert len(figures) >= 4
@@ -245,3 +254,70 @@ def test_card_and_files_do_not_depend_on_the_model(project, published, tmp_path)
     (proj / "reports" / "model" / "metrics.json").write_text(json.dumps({"test": {"macro_f1": 0.8123}}))
     publish(proj, PublishParams(row_group_rows=1000))
     assert _files(proj / "data" / "published") == _files(out)
+
+
+def test_seed_texts_are_withheld_and_corpus_texts_published(published):
+    out, _ = published
+    src = pq.read_table(out / "sources.parquet").to_pandas()
+    seeds, corpus = src[src["source_type"] == "seed"], src[src["source_type"] == "corpus"]
+    assert len(seeds) == 5 and not seeds["text_published"].any() and seeds["text"].isna().all()
+    assert corpus["text_published"].all() and corpus["text"].str.len().gt(100).all()
+    assert src["sha256"].str.len().eq(64).all() and src["title"].str.len().gt(0).all()
+    facts = pq.read_table(out / "facts.parquet").to_pandas()
+    assert facts["evidence"].str.len().gt(0).all()     # the evidence sentences stay
+
+
+def test_withhold_texts_keeps_only_redistributable_licences():
+    from symcause.release.publish import withhold_texts
+
+    t = pa.table({"text": ["a", "b", "c"], "licence": ["CC-BY-4.0", None, "proprietary"]})
+    got = withhold_texts(t, ["CC-BY-4.0"]).to_pydict()
+    assert got["text"] == ["a", None, None] and got["text_published"] == [True, False, False]
+
+
+def test_croissant_validates_and_loads_every_record_set(published):
+    import itertools
+
+    import mlcroissant as mlc
+
+    out, manifest = published
+    assert validate_croissant(out / CROISSANT) == []
+    doc = json.loads((out / CROISSANT).read_text())
+    assert doc["version"] == manifest["version"] and doc["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    ds = mlc.Dataset(jsonld=str(out / CROISSANT))
+    for rs, field in (("vignettes", "vignettes/text"), ("facts", "facts/evidence"), ("knowledge", "knowledge/finding")):
+        first = next(itertools.islice(ds.records(record_set=rs), 1))
+        assert isinstance(first[field], bytes) and first[field]
+    n = sum(1 for _ in ds.records(record_set="knowledge"))
+    assert n == pq.ParquetFile(out / "knowledge.parquet").metadata.num_rows
+
+
+def test_datasets_loads_the_card_configs(published):
+    import datasets
+
+    out, manifest = published
+    v = datasets.load_dataset(str(out), "vignettes")
+    assert {s: len(v[s]) for s in v} == {"train": manifest["tables"]["vignettes"]["splits"]["train"],
+                                          "validation": manifest["tables"]["vignettes"]["splits"]["val"],
+                                          "test": manifest["tables"]["vignettes"]["splits"]["test"]}
+    k = datasets.load_dataset(str(out), "knowledge")["train"]
+    assert "likelihood" in k.column_names and len(k) == pq.ParquetFile(out / "knowledge.parquet").metadata.num_rows
+
+
+def test_card_has_citation_dictionary_examples_and_risks(published, root):
+    out, _ = published
+    card = (out / "README.md").read_text()
+    for heading in ("## Citation", "## Data dictionary", "## Example records", "## Bias, risks and limitations",
+                    "## Sources, licences and provenance", "## The knowledge table and the differential"):
+        assert heading in card, heading
+    assert "```bibtex" in card and "@misc{symcause_0_1_0" in card
+    assert "| `label_supported` | bool |" in card and "| `text_published` | bool |" in card
+    assert "no (evidence sentences only)" in card
+    assert (out / "CITATION.cff").read_text() == (root / "CITATION.cff").read_text()
+
+
+def test_citation_file_matches_the_release_params(root):
+    cff = yaml.safe_load((root / "CITATION.cff").read_text())
+    prm = load_params(root / "params.yaml").publish
+    assert str(cff["version"]) == prm.version and str(cff["date-released"]) == prm.date_published
+    assert cff["license"] == "CC-BY-4.0" and prm.license == "cc-by-4.0"
