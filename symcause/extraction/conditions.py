@@ -93,6 +93,42 @@ def alias_resolve(c: ConditionMention, alias_to: dict[str, str]) -> ConditionMen
 # phase 1
 
 
+_PREV_WORD = re.compile(r"([A-Za-z][a-z'\-]+) $")
+
+
+def qualified(rules: Rules, text: str, c: ConditionMention) -> ConditionMention:
+    """A one-word lexicon name qualified by an adjective is another condition: "venous claudication" is not the
+    lexicon's (arterial) "claudication", "reactive arthritis" not its "arthritis". The adjective must be a medical
+    one that is not a body part or a severity word, and the two words must not be a lexicon name themselves."""
+    mx = rules.mx
+    surface = text[c.start:c.end]
+    if c.origin != "lexicon" or " " in surface.strip() or "-" in surface:
+        return c
+    m = _PREV_WORD.search(text, max(0, c.start - 30), c.start)
+    if not m:
+        return c
+    w = m.group(1).lower()
+    if not (mx.is_adjective(w) or w in mx.modifiers) or w in mx.anatomy_words or w in mx.strip_leading \
+            or w in mx.merge_prefixes or w in mx.pathology_modifiers or w in rules.vocab.region_coarse:
+        return c
+    phrase = f"{m.group(1)} {surface}"
+    if norm_phrase(phrase) in rules.vocab.lexicon_index or canonical_name(phrase) in mx.generic:
+        return c
+    return ConditionMention(m.start(1), c.end, canonical_name(phrase), display_name(phrase), "morphology")
+
+
+_CAUSE_LINK = re.compile(r"\b(?:after|following|from|due to|caused by|secondary to|because of)\b[^,;:]*$", re.I)
+
+
+def drop_heading_causes(text: str, mentions: list[ConditionMention]) -> list[ConditionMention]:
+    """In a heading, a condition named after "after", "following", "due to" ... the first one is its cause or
+    history ("Venous claudication after a DVT"), not the section's subject."""
+    if len(mentions) < 2:
+        return mentions
+    first = mentions[0]
+    return [first] + [c for c in mentions[1:] if not _CAUSE_LINK.search(text[first.end:c.start])]
+
+
 def find_mentions(rules: Rules, doc: Document) -> Mentions:
     """Condition mentions per sentence. A biomechanical condition named inside another condition's section,
     or in a risk context, is a factor of that condition ("tight hamstrings add to the load"), not a mention,
@@ -113,7 +149,8 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
         if s.heading:
             section_owner = any(m.kind == "condition" and not is_risk_condition(rules, m.value) for m in ms)
         demote = (risky or section_owner) and not s.heading
-        lex = [ConditionMention(m.start, m.end, m.value, rules.vocab.lexicon[m.value].name, "lexicon")
+        lex = [qualified(rules, text, ConditionMention(m.start, m.end, m.value, rules.vocab.lexicon[m.value].name,
+                                                       "lexicon"))
                for m in ms if m.kind == "condition"
                and not (demote and m.end > s.label_end and is_risk_condition(rules, m.value))]
         if not bullet and text[s.start:s.end].rstrip().endswith(":") and risk_context(ms):
@@ -121,6 +158,8 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
         taken = [(c.start, c.end) for c in lex]
         regions = [m for m in ms if m.kind in ("region", "anatomy")]
         morph = morph_candidates(rules, text, s, taken, regions)
+        if s.heading:
+            morph = [extend_to_heading(rules, text, s, c) for c in morph]
         morph = drop_definition_predicates(text, s, lex, morph)
         morph = [c for c in morph if symptom_head_ok(rules, text, s, c)]
         if demote:  # "Risk factors include: weak hip abductors, flat feet"
@@ -131,6 +170,7 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
             morph = [named] if named else []
         mentions = [alias_resolve(c, alias_to) for c in sorted(lex + morph, key=lambda c: c.start)]
         if s.heading:
+            mentions = drop_heading_causes(text, mentions)
             owner = mentions[0] if len(mentions) == 1 else None
             owner_words = set(canonical_name(text[owner.start:owner.end]).split()) | set(
                 canonical_name(owner.name).split()) if owner else set()
@@ -249,6 +289,44 @@ _STRUCTURAL = re.compile(
     r"(?:the )?bottom line|takeaways?|final (?:thoughts|words))$", re.I)
 
 
+_ENUMERATION = re.compile(r"^\s*(?:\d{1,2}|[ivxIVX]{1,4}|[A-Za-z])[.)]\s+")
+_NAME_BREAKS = frozenset({"and", "or", "with", "after", "from", "in", "of", "the", "vs", "versus", "due", "to",
+                          "caused", "by", "without", "following", "when", "and/or", "a", "an"})
+
+
+def heading_name(text: str, s: Sentence) -> tuple[int, str]:
+    """(start, name) of what a heading names: without a numbering ("3. "), text before a colon ("For comparison:
+    ...") or a trailing parenthesis."""
+    raw = text[s.start:s.end].rstrip()
+    start = s.start + len(raw) - len(raw.lstrip())
+    raw = raw.strip()
+    m = _ENUMERATION.match(raw)
+    if m:
+        start += m.end()
+        raw = raw[m.end():]
+    if ":" in raw:
+        head, _, rest = raw.partition(":")
+        start += len(head) + 1 + (len(rest) - len(rest.lstrip()))
+        raw = rest.strip()
+    return start, re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip(" -\u2013.")
+
+
+def extend_to_heading(rules: Rules, text: str, s: Sentence, c: ConditionMention) -> ConditionMention:
+    """A morphology name that ends a heading takes the heading's whole noun phrase ("Lipomatosis" in "3. Spinal
+    epidural lipomatosis"), when the words before it are plain words of a name (at most 5 in all)."""
+    start, name = heading_name(text, s)
+    end = start + len(name)
+    if c.origin != "morphology" or not (start < c.start < c.end <= end) or text[c.end:end].strip():
+        return c
+    before = text[start:c.start].split()
+    words = [w.lower().strip(",") for w in before]
+    if not before or len(words) + len(text[c.start:c.end].split()) > 5 or any(
+            w in _NAME_BREAKS or w in rules.mx.strip_leading or not re.fullmatch(r"[a-z][a-z'\-]*", w) for w in words):
+        return c
+    phrase = text[start:c.end]
+    return ConditionMention(start, c.end, canonical_name(phrase), display_name(phrase), "morphology")
+
+
 def heading_mention(rules: Rules, doc: Document, k: int) -> ConditionMention | None:
     """A heading that names a condition the lexicon and morphology do not know ("Bipartite patella", "Crossover
     gait", "Plantaris rupture (tennis leg)"): a short noun phrase, not a generic or structural heading, not a
@@ -259,12 +337,7 @@ def heading_mention(rules: Rules, doc: Document, k: int) -> ConditionMention | N
     ms = doc.matches[k]
     if raw.endswith("?") or any(m.kind in ("redflag_section", "demo_cue") for m in ms):
         return None
-    start = s.start
-    if ":" in raw:
-        head, _, rest = raw.partition(":")
-        start += len(head) + 1 + (len(rest) - len(rest.lstrip()))
-        raw = rest.strip()
-    name = re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip(" -\u2013.")
+    start, name = heading_name(doc.text, s)
     words = re.findall(r"[A-Za-z][A-Za-z'\-]*", name)
     if not 1 <= len(words) <= 5 or len(name) > 60 or _STRUCTURAL.match(name.lower()):
         return None
@@ -330,7 +403,7 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
             title_word = (pw[0].isupper() and not pw.isupper()
                           and (ps != s.start or s.heading or bool(_COPULA.match(text, we)))
                           and text[max(s.start, ps - 2):ps].strip() not in (":", ".", "-"))
-            if pl in mx.modifiers or pl in mx.anatomy_words or title_word \
+            if pl in mx.modifiers or pl in mx.anatomy_words or title_word or mx.is_adjective(pl) \
                     or pl.endswith(mx.head_suffixes) or pl in ("pain", "stress", "band", "tunnel"):
                 j -= 1
                 continue

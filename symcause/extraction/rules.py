@@ -39,6 +39,12 @@ class Matchers:
     region_origin_cues: tuple[str, ...] = ()
     structures: frozenset[str] = field(default_factory=frozenset)
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
+    adjective_suffixes: tuple[str, ...] = ()
+    not_modifiers: frozenset[str] = field(default_factory=frozenset)
+
+    def is_adjective(self, word: str) -> bool:
+        """A medical adjective by its ending ("epidural", "venous"), not an ordinary word ("several")."""
+        return len(word) >= 5 and word.endswith(self.adjective_suffixes) and word not in self.not_modifiers
 
 
 def build_matchers(vocab: Vocab) -> Matchers:
@@ -145,6 +151,8 @@ def build_matchers(vocab: Vocab) -> Matchers:
         region_origin_cues=tuple(norm_phrase(w) for w in ctx.get("region_origin_cues") or []),
         structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
+        adjective_suffixes=tuple(norm_phrase(w) for w in morph.get("adjective_suffixes") or ()),
+        not_modifiers=frozenset(norm_phrase(w) for w in morph.get("not_modifiers") or []),
     )
 
 

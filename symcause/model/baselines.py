@@ -75,12 +75,16 @@ def structured_baseline(train: pd.DataFrame, test: pd.DataFrame, handwritten: pd
 
 
 def learning_curve(train: pd.DataFrame, test: pd.DataFrame, handwritten: pd.DataFrame, sizes: list[int],
-                   train_params: Any) -> list[dict[str, float]]:
+                   train_params: Any, full_model: Any = None) -> list[dict[str, float]]:
     """Macro-F1 on test and hand-written of the text model trained on the first n rows of a seeded shuffle of
-    train, for each n in sizes (capped at the number of training rows)."""
+    train, for each n in sizes below the number of training rows; the last point is `full_model` (the train
+    stage's model, on all of train) when given, so it is not trained twice."""
     order = np.random.default_rng(train_params.seed).permutation(len(train))
     rows = []
-    for n in sorted({min(int(s), len(train)) for s in sizes}):
+    sizes_below = sorted({int(s) for s in sizes if int(s) < len(train)})
+    if full_model is None:
+        sizes_below.append(len(train))
+    for n in sizes_below:
         part = train.iloc[order[:n]]
         if part.category.nunique() < 2:
             continue
@@ -88,6 +92,12 @@ def learning_curve(train: pd.DataFrame, test: pd.DataFrame, handwritten: pd.Data
         t = labels_from_proba(predict_proba(model, test.text.astype(str).tolist()))
         h = labels_from_proba(predict_proba(model, handwritten.text.astype(str).tolist()))
         rows.append({"train_rows": n,
+                     "test_macro_f1": _scores(test.category.astype(str).tolist(), t)["macro_f1"],
+                     "handwritten_macro_f1": _scores(handwritten.category.astype(str).tolist(), h)["macro_f1"]})
+    if full_model is not None:
+        t = labels_from_proba(predict_proba(full_model, test.text.astype(str).tolist()))
+        h = labels_from_proba(predict_proba(full_model, handwritten.text.astype(str).tolist()))
+        rows.append({"train_rows": len(train),
                      "test_macro_f1": _scores(test.category.astype(str).tolist(), t)["macro_f1"],
                      "handwritten_macro_f1": _scores(handwritten.category.astype(str).tolist(), h)["macro_f1"]})
     return rows

@@ -347,7 +347,7 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
     train_rows = read_vignette_rows(vignettes_path, ["train"], columns=("symptoms", "regions", "factors"))
     test_rows = vignettes[vignettes["split"] == "test"] if "test" in set(vignettes["split"]) else vignettes
     results["structured_baseline"] = structured_baseline(train_rows, test_rows, handwritten)
-    curve = learning_curve(train_rows, test_rows, handwritten, prm.learning_curve_sizes, train_params)
+    curve = learning_curve(train_rows, test_rows, handwritten, prm.learning_curve_sizes, train_params, model)
 
     with atomic_dir(reports) as staging:
         live = Live(dir=str(staging), save_dvc_exp=False, dvcyaml=None, report=None)

@@ -184,3 +184,37 @@ def test_a_comparison_table_scopes_each_row(extractor):
     assert ("relieving", "rest") in factors(r, cond="popliteal") and ("relieving", "stretching") in factors(r, cond="soleus")
     assert ("demographic", "male") in factors(r, cond="popliteal") and ("demographic", "runner") in factors(r, cond="soleus")
     assert ("relieving", "stretching") not in factors(r, cond="popliteal")
+
+
+# ---- condition names: numbered headings, medical adjectives, qualified lexicon names, causes in headings
+
+def test_a_numbered_heading_names_its_whole_condition(extractor):
+    text = ("# Uncommon spinal causes\n\n## 3. Spinal epidural lipomatosis\n\nSpinal epidural lipomatosis is an "
+            "overgrowth of fat in the spinal canal that squeezes the nerves. It causes leg pain and numbness in the "
+            "feet.\n")
+    _, conds = run(extractor, text)
+    assert [c.name for c in conds.values()] == ["Spinal epidural lipomatosis"]
+
+
+def test_an_adjective_qualifies_a_one_word_lexicon_name(extractor):
+    text = ("Venous claudication causes a bursting pain in the calf when walking. Reactive arthritis causes a "
+            "swollen, painful knee.\n")
+    _, conds = run(extractor, text)
+    names = {c.name for c in conds.values()}
+    assert "Venous claudication" in names and "Reactive arthritis" in names
+    assert not any("Peripheral artery disease" in n for n in names)
+
+
+def test_a_condition_after_after_in_a_heading_is_history_not_the_subject(extractor):
+    text = ("# Calf pain when walking\n\n## Venous claudication after a DVT\n\nThe deep veins stay blocked. "
+            "Venous claudication causes a bursting pain in the calf when walking.\n")
+    r, conds = run(extractor, text)
+    owner = next(c for c in conds.values() if c.name == "Venous claudication")
+    assert ("pain", "calf") in pairs(r, owner.condition_id)
+    assert not pairs(r, "deep_vein_thrombosis")
+
+
+def test_bare_claudication_is_not_arterial_disease(extractor):
+    text = "Larger facet cysts cause claudication, with walking tolerance improving on bending forward.\n"
+    _, conds = run(extractor, text)
+    assert "peripheral_artery_disease" not in conds
