@@ -578,6 +578,18 @@ def compared(rules: Rules, doc: Document, ms: list[Match], c: ConditionMention, 
     return False
 
 
+def caused_by_earlier(rules: Rules, text: str, earlier: list[ConditionMention], c: ConditionMention) -> bool:
+    """The mention comes after an earlier condition and a cause link ("X can follow Y", "X is common in people
+    with Y", "X, often from Y"), in the same clause."""
+    if rules.cause_link is None:
+        return False
+    for e in earlier:
+        between = text[e.end:c.start]
+        if e.key != c.key and ";" not in between and rules.cause_link.search(between.lower()):
+            return True
+    return False
+
+
 def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[ConditionMention], s: Sentence) -> list[str]:
     """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
     markers = [m for m in ms if m.kind in ("secondary",)]
@@ -587,10 +599,10 @@ def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[Conditi
         first = mentions[0].start
         markers += [m for m in ms if m.kind == "alias_cue" and m.end <= first]
     out = []
-    for c in mentions:
+    for i, c in enumerate(mentions):
         before = [m for m in markers + neg if m.end <= c.start and not (
             m.value in rules.mx.comma_bounded and "," in doc.text[m.end:c.start])]
-        if before:
+        if before or caused_by_earlier(rules, doc.text, mentions[:i], c):
             continue
         out.append(c.key)
     if not out and mentions and s.heading:

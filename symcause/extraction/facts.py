@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import cast
 
 from symcause.core.vocab import Match, norm_phrase
@@ -71,8 +72,10 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 return True
     return False
 
-_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:the\s+|your\s+)?|\s*/\s*", re.I)
-_OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of)\s+(?:the\s+|your\s+|their\s+|my\s+|"
+_BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?[a-z][a-z\s'-]{0,30}?\s+and\s+(?:the\s+|your\s+)?$")
+_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:(?:across|into|down|over|along|around|"
+                  r"through|up|on|in|at)\s+)?(?:the\s+|your\s+)?|\s*/\s*", re.I)
+_OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of|near|by|beside)\s+(?:the\s+|your\s+|their\s+|my\s+|"
                         r"his\s+|her\s+|one\s+|both\s+)?(?:\w+\s+)?$", re.I)
 
 
@@ -100,6 +103,30 @@ def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match]) -> li
             own.append(r)
         return own
     return []
+
+
+def clause_regions(sym: Match, syms: list[Match], owns: dict[int, list[Match]], regs: list[Match],
+                   cl: tuple[int, int], between: Callable[[int, int], str]) -> list[Match] | None:
+    """The regions of a symptom that names none itself: those of its clause that no other symptom owns; when the
+    other symptoms own them all, the region of the symptom listed just before it ("sudden calf pain, swelling and
+    bruising near the ankle": the swelling is in the calf, not at the ankle); None when there is no such symptom
+    either (a region that belongs to another symptom is never this one's: "numbness ... with low back pain")."""
+    clause_regs = [r for r in regs if cl[0] <= r.start < cl[1]]
+    owned = {(r.start, r.end) for m in syms if m.start != sym.start for r in owns.get(m.start, [])}
+    # "pain, heaviness, numbness or tingling in both legs": a list of symptoms shares the region of its last one
+    later = sorted((m for m in syms if m.start > sym.start), key=lambda m: m.start)
+    prev = sym
+    for m in later:
+        if not _AND.fullmatch(between(prev.end, m.start)):
+            break
+        if owns.get(m.start):
+            return owns[m.start]
+        prev = m
+    free = [r for r in clause_regs if (r.start, r.end) not in owned]
+    if free or not clause_regs:
+        return free
+    before = [m for m in syms if m.start < sym.start and cl[0] <= m.start and owns.get(m.start)]
+    return owns[before[-1].start] if before else None
 
 
 def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
@@ -131,11 +158,13 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     cond = conditions[cid]
     cid = cond.condition_id
     out = []
+    owns = {sym.start: own_region(sent_text, s, sym, regs) for sym in syms}
     for sym in syms:
         cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
-        rs = own_region(sent_text, s, sym, regs) or [r for r in regs if cl[0] <= r.start < cl[1]
-                                                      and not _bounded(r, bounds)]
-        if not rs:
+        in_clause = None if owns[sym.start] else clause_regions(
+            sym, syms, owns, regs, cl, lambda a, b: text_between(sent_text, s, a, b))
+        rs = owns[sym.start] or [r for r in (in_clause or []) if not _bounded(r, bounds)]
+        if not rs and in_clause is not None:
             rs = [r for r in regs if not _bounded(r, bounds)
                   and not any(sym.start < b.start < r.start for b in bounds)]
         region_values = list(dict.fromkeys(r.value for r in rs))
@@ -194,6 +223,8 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
     if m and m.group(1) in rules.mx.region_non_site_followers:
         return False
     before = sent[max(0, start - 40):start].lower()
+    if _BETWEEN_AND.search(before):  # "between the sacrum and the outer hip": landmarks of a place, both of them
+        return False
     return not any(re.search(rf"\b{re.escape(cue)}\s+(?:the\s+|a\s+|your\s+|their\s+)?$", before)
                    for cue in rules.mx.region_origin_cues)
 

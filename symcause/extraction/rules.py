@@ -6,6 +6,7 @@ Nothing here depends on a document: `Rules` is immutable and shared by every cal
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from symcause.core.contract import CATEGORIES
@@ -170,6 +171,7 @@ class Rules:
     strong_category_cues: dict[str, list[str]]
     not_self_risk: frozenset[str]          # risk factors a condition's own name does not imply
     stopping_words: tuple[str, ...] = ()   # "stopping", "avoiding": a relieving cue then these then an activity
+    cause_link: re.Pattern[str] | None = None   # context.yaml cause_links, as one pattern
 
 
 def build_rules(vocab: Vocab) -> Rules:
@@ -187,6 +189,8 @@ def build_rules(vocab: Vocab) -> Rules:
                               for cat, spec in vocab.categories.items()},
         not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
         stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
+        cause_link=re.compile(r"\b(?:" + "|".join(re.escape(norm_phrase(w)) for w in sorted(
+            ctx.get("cause_links") or ["(?!)"], key=len, reverse=True)) + r")\b", re.I),
     )
 
 

@@ -218,3 +218,39 @@ def test_bare_claudication_is_not_arterial_disease(extractor):
     text = "Larger facet cysts cause claudication, with walking tolerance improving on bending forward.\n"
     _, conds = run(extractor, text)
     assert "peripheral_artery_disease" not in conds
+
+
+# ---- attribution and regions: causes after a link, landmarks, symptoms listed together
+
+def test_a_condition_after_a_cause_link_gets_no_facts(extractor):
+    r, _ = run(extractor, "Femoral neuropathy can follow a haematoma in the groin; it causes weakness of the thigh.")
+    assert ("weakness", "thigh") in pairs(r, "femoral_neuropathy") and not pairs(r, "haematoma")
+    r, _ = run(extractor, "Pes anserine bursitis is common in people with knee osteoarthritis and causes pain below "
+                          "the inner knee.")
+    assert pairs(r, "pes_anserine") and not pairs(r, "knee_osteoarthritis")
+    r, _ = run(extractor, "People with sciatica feel pain down the back of the thigh.")
+    assert ("pain", "thigh_back") in pairs(r, "sciatica")   # no earlier condition: the link does not apply
+
+
+def test_landmarks_between_two_places_are_not_sites(extractor):
+    r, _ = run(extractor, "Piriformis syndrome causes a tender spot in the buttock, between the sacrum and the outer hip.")
+    assert {p for p in pairs(r) if p[0] == "tenderness"} == {("tenderness", "buttock")}
+
+
+def test_a_symptom_listed_with_located_ones_takes_its_neighbours_region(extractor):
+    r, _ = run(extractor, "If a Baker's cyst bursts, it causes sudden sharp calf pain, swelling and sometimes bruising "
+                          "near the ankle.")
+    got = pairs(r)
+    assert ("swelling", "calf") in got and ("bruising", "ankle") in got
+    assert ("swelling", "ankle") not in got and ("bruising", "calf") not in got
+    r, _ = run(extractor, "Spinal stenosis causes pain, heaviness, numbness or tingling in both legs on walking.")
+    assert {("pain", "leg"), ("heaviness", "leg"), ("numbness", "leg"), ("tingling", "leg")} <= pairs(r)
+    r, _ = run(extractor, "Shin splints do not cause numbness or tingling in the foot.")
+    neg = {(f["symptom"], f["region"]) for f in r.facts if f["negated"]}
+    assert {("numbness", "foot"), ("tingling", "foot")} <= neg and ("numbness", "lower_leg") not in neg
+
+
+def test_the_back_passage_is_not_the_lower_back(extractor):
+    r, _ = run(extractor, "Cauda equina syndrome causes numbness between the legs and around the back passage.")
+    assert ("numbness", "lower_back") not in {(f["symptom"], f["region"]) for f in r.facts
+                                              if not f["extractor"].endswith(("condition", "condition_site"))}
