@@ -75,7 +75,8 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
 _BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?[a-z][a-z\s'-]{0,30}?\s+and\s+(?:the\s+|your\s+)?$")
 _AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:(?:across|into|down|over|along|around|"
                   r"through|up|on|in|at)\s+)?(?:the\s+|your\s+)?|\s*/\s*", re.I)
-_OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of|near|by|beside)\s+(?:the\s+|your\s+|their\s+|my\s+|"
+_OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of|near|by|beside)\s+"
+                        r"(?:the\s+|your\s+|their\s+|my\s+|"
                         r"his\s+|her\s+|one\s+|both\s+)?(?:\w+\s+)?$", re.I)
 
 
