@@ -131,6 +131,7 @@ class GenerateParams(_Section):
     timing_rate: float = Field(0.5, ge=0, le=1)
     exam_rate: dict[str, float] = {"lay": 0.15, "clinical": 0.75, "third_person": 0.25}
     both_sides_rate: float = Field(0.1, ge=0, le=1)
+    stated_negation_share: float = Field(0.85, ge=0, le=1)
 
     @field_validator("exam_rate")
     @classmethod

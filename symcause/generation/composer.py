@@ -63,6 +63,7 @@ class GenSettings:
     exam_rate: dict[str, float] = field(default_factory=lambda: {"lay": 0.15, "clinical": 0.75, "third_person": 0.25})
     both_sides_rate: float = 0.1   # spinal cases in both legs (a one-sided problem is never both)
     prior: float = 0.05            # P(finding | condition) of a finding the knowledge table does not state
+    stated_negation_share: float = 0.85   # a negated finding is one the articles deny (else a generic one), where any
 
 
 @dataclass
@@ -972,7 +973,7 @@ class Composer:
         risk = np.where(self_risk, _below(u_riskpick, self._nself[p]), _below(u_riskpick, self._nrisk[p]))
         # a negated finding: one the article states, else a generic one the condition does not have
         neg = u_neg < self._negr[diff]
-        neg_fact = neg & (self._nneg[p] > 0) & (u_negfact < 0.6)
+        neg_fact = neg & (self._nneg[p] > 0) & (u_negfact < s.stated_negation_share)
         neg_gen = neg & ~neg_fact & (self._ngen[p] > 0)
         neg_idx = np.where(neg_fact, _below(u_negpick, self._nneg[p]), _below(u_negpick, self._ngen[p]))
         # never a finding both affirmed and denied: a stated negation that clashes with a chosen symptom (the same
@@ -1085,24 +1086,36 @@ class Composer:
     # -- the words
 
     def supported_plan(self, rng: np.random.Generator, size: int) -> tuple[Plan, np.ndarray]:
-        """`size` planned rows whose own label is in their differential's top two, and the rows drawn and dropped
-        per difficulty (2 x 3). The rule: a drawn case whose findings do not put its category in the top two is
-        dropped, never relabelled, and drawing goes on (from the same generator) until the batch is full."""
+        """`size` planned rows whose own label is in their differential's top two, as many of each label as the
+        draw gives (at most ceil(size / labels) each, so dropping keeps the labels balanced), and the cases drawn
+        and dropped per difficulty (2 x 3). The rule: a drawn case whose findings do not put its label in the top
+        two is dropped, never relabelled, and drawing goes on (from the same generator) until the batch is full.
+        A supported case of a label that has its share already is set aside, not counted."""
         kept: list[Plan] = []
         counts = np.zeros((2, len(DIFFICULTIES)), np.int64)
+        quota = -(-size // len(self.cats))
+        per_label = np.zeros(len(self.cats), np.int64)
         have, rounds = 0, 0
         while have < size:
             rounds += 1
             if rounds > 64:
                 raise BadInputError(f"fewer than {have} of {counts[0].sum()} drawn cases are supported by the knowledge "
                                     "table: check the facts and generate.prior")
-            draw = self.plan(rng, 64 + int((size - have) * 1.15))
-            sup, need = np.flatnonzero(draw.supported), size - have
-            cut = sup[need - 1] + 1 if len(sup) >= need else len(draw)   # rows drawn after the batch is full: unused
-            counts[0] += np.bincount(draw.diff[:cut], minlength=len(DIFFICULTIES))
-            counts[1] += np.bincount(draw.diff[:cut][~draw.supported[:cut]], minlength=len(DIFFICULTIES))
-            kept.append(draw.take(sup[:need]))
-            have += min(len(sup), need)
+            draw = self.plan(rng, 64 + int((size - have) * 1.2))
+            take = np.zeros(len(draw), bool)
+            room = np.maximum(quota - per_label, 0)
+            for c in range(len(self.cats)):   # the first supported rows of each label, up to its room
+                rows = np.flatnonzero(draw.supported & (draw.cat == c))[:room[c]]
+                take[rows] = True
+            order = np.flatnonzero(take)[:size - have]
+            cut = order[-1] + 1 if have + len(order) >= size else len(draw)   # rows after the batch is full: unused
+            considered = np.arange(cut)
+            counted = considered[~draw.supported[:cut] | take[:cut]]          # kept or dropped, not set aside
+            counts[0] += np.bincount(draw.diff[counted], minlength=len(DIFFICULTIES))
+            counts[1] += np.bincount(draw.diff[counted][~draw.supported[counted]], minlength=len(DIFFICULTIES))
+            kept.append(draw.take(order))
+            per_label += np.bincount(draw.cat[order], minlength=len(self.cats))
+            have += len(order)
         plan = Plan.concat(kept)
         return plan, counts
 

@@ -20,6 +20,8 @@ from symcause.extraction.extractor import cached_extractor
 _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X",
            "f_exam": "E", "f_timing": "T", "f_onset": "O", "f_demo": "D"}
 _CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however ")
+# "can't feel my knee", "cannot straighten the leg": the cue negates an ability, which is itself the finding
+_INABILITY = re.compile(r"\b(?:feel|move|straighten|bend|walk|stand|sit|sleep|put weight|bear weight|lift|climb|kneel)\b")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
 TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
@@ -34,19 +36,23 @@ def _matchers():
 
 def concept_tokens(text: str) -> list[str]:
     """Concept tokens of one text, in order: R_<region>, RC_<coarse region>, S_<symptom>, Q_<quality>,
-    F_<activity>, K_<risk factor>, X_<red flag>; an N prefix marks a negated mention."""
+    F_<activity>, K_<risk factor>, X_<red flag>, E_<exam finding>, T_<time course>, O_<onset>, D_<demographic>;
+    an N prefix marks a negated mention, and a region after a boundary ("stops above the knee")."""
     mx, coarse = _matchers()
     low = text.lower()
     matches = mx.phrases.find(low, text, mx.groups)
     fwd = [m for m in matches if m.kind == "neg_forward"]
     bwd = [m for m in matches if m.kind == "neg_backward"]
+    bounds = [m for m in matches if m.kind == "boundary"]   # "stops above the knee": the knee is not reached
     out: list[str] = []
     for m in matches:
         p = _PREFIX.get(m.kind)
         if p is None:
             continue
-        negated = any(0 <= m.start - n.end <= 40 and not _CLAUSE_BREAK.search(low, n.end, m.start) for n in fwd) or \
-            any(0 <= n.start - m.end <= 15 and not _CLAUSE_BREAK.search(low, m.end, n.start) for n in bwd)
+        negated = any(0 <= m.start - n.end <= 40 and not _CLAUSE_BREAK.search(low, n.end, m.start)
+                      and not _INABILITY.search(low, n.end, m.start) for n in fwd) or \
+            any(0 <= n.start - m.end <= 15 and not _CLAUSE_BREAK.search(low, m.end, n.start) for n in bwd) or \
+            (p == "R" and any(0 <= m.start - b.end <= 25 for b in bounds))
         n = "N" if negated else ""
         out.append(f"{n}{p}_{m.value}")
         if p == "R":

@@ -47,7 +47,7 @@ def test_prediction_gives_a_distribution_for_any_text(tiny_model, text):
 
     (row,) = predict(tiny_model, [Record(id="x", text=text, line=1)])
     probs = row["probabilities"]
-    assert abs(sum(probs.values()) - 1.0) < 1e-6 and row["category"] == max(probs, key=probs.get)
+    assert abs(sum(probs.values()) - 1.0) < 6 * 5e-5 and row["category"] == max(probs, key=probs.get)   # 4 places each
 
 
 @settings(max_examples=80, deadline=None)

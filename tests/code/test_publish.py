@@ -292,15 +292,15 @@ def test_croissant_validates_and_loads_every_record_set(published):
     assert n == pq.ParquetFile(out / "knowledge.parquet").metadata.num_rows
 
 
-def test_datasets_loads_the_card_configs(published):
+def test_datasets_loads_the_card_configs(published, tmp_path):
     import datasets
 
     out, manifest = published
-    v = datasets.load_dataset(str(out), "vignettes")
+    v = datasets.load_dataset(str(out), "vignettes", cache_dir=str(tmp_path / "hf"))
     assert {s: len(v[s]) for s in v} == {"train": manifest["tables"]["vignettes"]["splits"]["train"],
                                           "validation": manifest["tables"]["vignettes"]["splits"]["val"],
                                           "test": manifest["tables"]["vignettes"]["splits"]["test"]}
-    k = datasets.load_dataset(str(out), "knowledge")["train"]
+    k = datasets.load_dataset(str(out), "knowledge", cache_dir=str(tmp_path / "hf"))["train"]
     assert "likelihood" in k.column_names and len(k) == pq.ParquetFile(out / "knowledge.parquet").metadata.num_rows
 
 
