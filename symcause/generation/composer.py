@@ -905,12 +905,14 @@ class Composer:
 
     # -- the plan: every draw that decides what a vignette says, for a whole batch at once
 
-    def plan(self, rng: np.random.Generator, size: int) -> Plan:
+    def plan(self, rng: np.random.Generator, size: int, labels: np.ndarray | None = None) -> Plan:
+        """Every draw of `size` rows; the label uniformly among `labels` (indices into `cats`; default all)."""
         s, B = self.s, size
         (u_cat, u_prof, u_style, u_diff, u_k, u_pain, u_painpick, u_vague, u_female, u_spread, u_agg, u_rel,
          u_self, u_risk, u_riskpick, u_neg, u_negfact, u_negpick, u_red, u_redpick, u_name, u_distr,
          u_distr2, u_d1, u_d2, u_filler, u_age) = rng.random((27, B))
-        ci = (u_cat * len(self.cats)).astype(np.intp)
+        pool = np.arange(len(self.cats)) if labels is None else labels
+        ci = pool[(u_cat * len(pool)).astype(np.intp)]
         p = self._cat_off[ci] + _below(u_prof, self._cat_size[ci])
         style = _choice(u_style, self._style_w)
         diff = _choice(u_diff, self._diff_w)
@@ -1101,9 +1103,10 @@ class Composer:
             if rounds > 64:
                 raise BadInputError(f"fewer than {have} of {counts[0].sum()} drawn cases are supported by the knowledge "
                                     "table: check the facts and generate.prior")
-            draw = self.plan(rng, 64 + int((size - have) * 1.2))
-            take = np.zeros(len(draw), bool)
             room = np.maximum(quota - per_label, 0)
+            short = np.flatnonzero(room > 0)                     # draw only the labels that still have room
+            draw = self.plan(rng, 64 + int((size - have) * 1.2), short if rounds > 1 else None)
+            take = np.zeros(len(draw), bool)
             for c in range(len(self.cats)):   # the first supported rows of each label, up to its room
                 rows = np.flatnonzero(draw.supported & (draw.cat == c))[:room[c]]
                 take[rows] = True
@@ -1167,141 +1170,169 @@ class Composer:
 
     def render(self, plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
         """Text and traceability lists of every row of a plan, column by column: each phrase and sentence kind is
-        filled for the rows that have it, all at once, then each row's sentences are put in order and joined."""
-        B = len(plan)
+        filled for the rows that have it, all at once (one phase per kind of statement), then each row's
+        sentences are put in order and joined, and the facts behind them listed."""
+        v = _View.of(plan, self._nreg)
+        w = _Writer(len(plan), rng)
+        w.ctx = self._context(plan, v, w)
+        sy = self._render_symptoms(plan, v, w)
+        fa = self._render_factors(plan, v, w)
+        nsym = self._render_negation(plan, v, w)
+        d_group = self._render_extras(plan, v, w)
+        text = pc.binary_join(_lists(len(plan), w.parts, cap=True), " ")
+        return {"text": _tidy_column(text), **self._trace(plan, v, sy, fa, nsym, d_group)}
 
-        def u() -> np.ndarray:
-            return rng.random(B)
-
-        p, st, chosen = plan.p, plan.style, plan.chosen
-        pp = p[:, None]
-        clin, lay, third = st == 1, st == 0, st == 2
-        nar = ~clin
-        fem = plan.female.astype(np.int64)
-        person = np.where(third, 1 + fem, 0)          # 0 first person, 1 he, 2 she
-        R = self._nreg
-        rn_kind = np.where(clin, 0, 1 + person) * 3 * R          # region names without a side
-        said = plan.side == 3                                       # the side is said once, at its first region
-        has = chosen >= 0
-        cc = np.maximum(chosen, 0)
-        sym, reg, q = self._sym[pp, cc], self._reg[pp, cc], self._q[pp, cc]
-        # the context slots
-        band = plan.band
+    def _context(self, plan: Plan, v: _View, w: _Writer) -> dict[str, pa.Array]:
+        """The slots every template may use: age, pronouns, sex words, a relative, a duration."""
+        fem, clin = v.fem, v.clin
         ctx = {"age": pc.cast(pa.array(plan.age), pa.string()),
                "Pro": self._pron[0].take(pa.array(fem)), "pro": self._pron[1].take(pa.array(fem)),
                "Pos": self._pron[2].take(pa.array(fem)), "pos": self._pron[3].take(pa.array(fem)),
                "sexn": self._sexn.take(pa.array(clin * 2 + fem)), "sx": self._pron[4].take(pa.array(fem)),
-               "rel": self._relatives.take(self._relatives.pick(fem * 3 + band, u())),
-               "d": self._durations.take(self._durations.pick(clin.astype(np.int64), u()))}
+               "rel": self._relatives.take(self._relatives.pick(fem * 3 + plan.band, w.u())),
+               "d": self._durations.take(self._durations.pick(clin.astype(np.int64), w.u()))}
         ctx["sexw"] = ctx["sexa"] = ctx["sx"]
-        empty = pa.array([""] * B, pa.string())
-        parts: list[tuple[np.ndarray, pa.Array, Any]] = []
+        return ctx
 
-        def sentence(templates: _Templates, mask: np.ndarray, group: np.ndarray, key: Any = None,
-                     **kv: pa.Array) -> pa.Array:
-            """Fill one template of `group` for each row in mask; with a key, add the sentences to the text."""
-            rows = np.flatnonzero(mask)
-            out = templates.fill(templates.pick(group, u())[rows], rows, {**ctx, **kv})
-            if key is not None:
-                parts.append((rows, out, key[rows] if isinstance(key, np.ndarray) else key))
-            return out
-
-        def full(mask: np.ndarray, values: pa.Array) -> pa.Array:
-            """Values of the rows in mask, spread back to a full-batch column ('' elsewhere)."""
-            idx = np.full(B, len(values), np.int64)
-            idx[np.flatnonzero(mask)] = np.arange(len(values))
-            return pa.concat_arrays([values, pa.array([""], pa.string())]).take(pa.array(idx))
-
-        # one phrase per chosen symptom-region fact
+    def _render_symptoms(self, plan: Plan, v: _View, w: _Writer) -> _Symptoms:
+        """One phrase per chosen symptom-region fact (the side said once, at the first region on that side), the
+        opening sentence (the first symptom, or all of them as one list), the course, further symptoms, and
+        "it radiates from a to b"."""
+        B, p, chosen, R = len(plan), plan.p, plan.chosen, self._nreg
+        pp = p[:, None]
+        has = chosen >= 0
+        cc = np.maximum(chosen, 0)
+        sym, reg, q = self._sym[pp, cc], self._reg[pp, cc], self._q[pp, cc]
+        said = plan.side == 3                                       # the side is said once, at its first region
         phrases, clause = [], np.zeros((B, _KMAX), bool)
         nq = len(self.qual_names)
         for j in range(_KMAX):
             rg = reg[:, j]
             vague = plan.vague
             rg = np.where(vague, self._coarse[rg], rg)
-            rg = np.where(vague & (u() < 0.3), self._leg, rg)
+            rg = np.where(vague & (w.u() < 0.3), self._leg, rg)
             first_lateral = has[:, j] & self._lateral[rg] & ~said & (plan.side > 0)
             said |= first_lateral
-            rname = self._rn.take(self._rn.pick(rn_kind + np.where(first_lateral, plan.side, 0) * R + rg, u()))
+            rname = self._rn.take(self._rn.pick(v.rn_kind + np.where(first_lateral, plan.side, 0) * R + rg, w.u()))
             hq = q[:, j] >= 0
-            qi = pa.array(self._qual.pick(np.where(hq, q[:, j] + clin * nq, 2 * nq), u()))
-            clause[:, j] = (has[:, j] & nar & self._has_clause[sym[:, j]] & (~hq | ~self._pain[p, cc[:, j]])
-                            & (u() < 0.35))
-            form = np.where(clin, 0, 1 + person + 3 * clause[:, j])
-            ph = sentence(self._symt, has[:, j], sym[:, j] * 7 + form, quality=self._q_sp.take(qi),
-                          qualityc=self._q_par.take(qi), R=rname, region=rname)
-            phrases.append(full(has[:, j], ph))
+            qi = pa.array(self._qual.pick(np.where(hq, q[:, j] + v.clin * nq, 2 * nq), w.u()))
+            clause[:, j] = (has[:, j] & v.nar & self._has_clause[sym[:, j]] & (~hq | ~self._pain[p, cc[:, j]])
+                            & (w.u() < 0.35))
+            form = np.where(v.clin, 0, 1 + v.person + 3 * clause[:, j])
+            ph = w.sentence(self._symt, has[:, j], sym[:, j] * 7 + form, quality=self._q_sp.take(qi),
+                            qualityc=self._q_par.take(qi), R=rname, region=rname)
+            phrases.append(w.full(has[:, j], ph))
         n_ch = has.sum(axis=1)
-        # the opening sentence: the first symptom, or all of them when they read as one list
-        merge = (nar & ~clause[:, 0] & (n_ch > 1) & ~(clause[:, 1:] & has[:, 1:]).any(axis=1) & (u() < 0.4))
+        merge = (v.nar & ~clause[:, 0] & (n_ch > 1) & ~(clause[:, 1:] & has[:, 1:]).any(axis=1) & (w.u() < 0.4))
         seps = [pa.array(np.where(merge & has[:, j], np.where(n_ch == j + 1, " and ", ", "), "")) for j in range(1, _KMAX)]
         listed = pc.binary_join_element_wise(
-            phrases[0], *[x for j in range(1, _KMAX) for x in (seps[j - 1], pc.if_else(merge, phrases[j], empty))], "")
-        first = pc.if_else(clin, phrases[0], listed)
-        everyone = np.ones(B, bool)
-        sentence(self._t_open, everyone, np.where(clin, 4, 2 * third + clause[:, 0]), -1.0, s=first, c=first)
-        self._render_course(plan, sentence, person, u)
-        # further symptoms
+            phrases[0], *[x for j in range(1, _KMAX) for x in (seps[j - 1], pc.if_else(merge, phrases[j], w.empty))], "")
+        first = pc.if_else(v.clin, phrases[0], listed)
+        w.sentence(self._t_open, np.ones(B, bool), np.where(v.clin, 4, 2 * v.third + clause[:, 0]), -1.0, s=first, c=first)
+        self._render_course(plan, v, w)
         for j in range(1, _KMAX):
-            sentence(self._t_more, has[:, j] & ~merge, np.where(clin, 4, 2 * third + clause[:, j]), u(),
-                     s=phrases[j], c=phrases[j])
-        # radiation
-        a = self._rn.take(self._rn.pick(rn_kind + plan.ra, u()))
-        b = self._rn.take(self._rn.pick(rn_kind + plan.rb, u()))
-        sentence(self._t_spread, plan.spread, st, u(), a=a, b=b)
-        # aggravating and relieving factors: a sentence each (a list in clinical notes)
-        fac_kind = np.where(lay, 0, 1) * len(self.factor_names)
+            w.sentence(self._t_more, has[:, j] & ~merge, np.where(v.clin, 4, 2 * v.third + clause[:, j]), w.u(),
+                       s=phrases[j], c=phrases[j])
+        a = self._rn.take(self._rn.pick(v.rn_kind + plan.ra, w.u()))
+        b = self._rn.take(self._rn.pick(v.rn_kind + plan.rb, w.u()))
+        w.sentence(self._t_spread, plan.spread, plan.style, w.u(), a=a, b=b)
+        return _Symptoms(has, cc, sym, reg)
+
+    def _render_course(self, plan: Plan, v: _View, w: _Writer) -> None:
+        """How it started (after the opening), both legs where so, the time course, and examination findings as
+        the voice writes them (a clinician's list; a patient's report of what the physio found)."""
+        p, clin, st = plan.p, v.clin, plan.style
+        ph_kind = np.where(clin, 3, v.person) * len(self.factor_names)
+
+        def phrase(table: _Table, code: np.ndarray) -> pa.Array:
+            return table.take(table.pick(ph_kind + np.maximum(code, 0), w.u()))
+
+        onset = _at(self._fl["onsets"][2], p, plan.onset)
+        w.sentence(self._t_onset, plan.onset >= 0, st, -0.9, o=phrase(self._onset_ph, onset))
+        w.sentence(self._t_both, plan.side == 3, st, -0.8)
+        timing = _at(self._fl["timings"][2], p, plan.timing)
+        w.sentence(self._t_timing, plan.timing >= 0, st, w.u(), t=phrase(self._timing_ph, timing))
+        ex = [phrase(self._exam_ph, _at(self._fl["exams"][2], p, plan.exam[:, i])) for i in range(_EMAX)]
+        two = plan.exam[:, 1] >= 0
+        sep = pa.array(np.where(two, np.where(clin, ", ", " and "), ""))
+        joined = pc.binary_join_element_wise(ex[0], sep, pc.if_else(two, ex[1], pa.array([""] * len(p))), "")
+        w.sentence(self._t_exam, plan.exam[:, 0] >= 0, st, 1.5, e=joined)
+
+    def _render_factors(self, plan: Plan, v: _View, w: _Writer) -> _Factors:
+        """Aggravating and relieving factors (a sentence each; a list in clinical notes), a risk factor ("I have
+        flat feet." / "Of note, she has flat feet." / "PMH/SH: pes planus.") and a red flag."""
+        p, st = plan.p, plan.style
+        fac_kind = np.where(v.lay, 0, 1) * len(self.factor_names)
         agg = plan.agg
-        agg_code = self._agg[pp, np.maximum(agg, 0)]
-        agg_ph = [self._fac_ph.take(self._fac_ph.pick(fac_kind + np.maximum(agg_code[:, i], 0), u()))
+        agg_code = self._agg[p[:, None], np.maximum(agg, 0)]
+        agg_ph = [self._fac_ph.take(self._fac_ph.pick(fac_kind + np.maximum(agg_code[:, i], 0), w.u()))
                   for i in range(_AMAX)]
         clin_list = pc.binary_join_element_wise(
             agg_ph[0], *[x for i in range(1, _AMAX) for x in (pa.array(np.where(agg[:, i] >= 0, ", ", "")),
-                                                               pc.if_else(agg[:, i] >= 0, agg_ph[i], empty))], "")
+                                                               pc.if_else(agg[:, i] >= 0, agg_ph[i], w.empty))], "")
         for i in range(_AMAX):
-            f = pc.if_else(clin, clin_list, agg_ph[i]) if i == 0 else agg_ph[i]
-            sentence(self._t_worse, (agg[:, i] >= 0) & (nar | (i == 0)), st, u(), f=f)
+            f = pc.if_else(v.clin, clin_list, agg_ph[i]) if i == 0 else agg_ph[i]
+            w.sentence(self._t_worse, (agg[:, i] >= 0) & (v.nar | (i == 0)), st, w.u(), f=f)
         rel = plan.rel
         rel_code = np.maximum(self._rel[p, np.maximum(rel, 0)], 0)
-        f = self._fac_ph.take(self._fac_ph.pick(fac_kind + rel_code, u()))
-        sentence(self._t_better, rel >= 0, st, u(), f=f)
-        # risk factor and red flag: "I have flat feet." / "Of note, she has flat feet." / "PMH/SH: pes planus."
-        ph_kind = np.where(clin, 3, person) * len(self.factor_names)
+        f = self._fac_ph.take(self._fac_ph.pick(fac_kind + rel_code, w.u()))
+        w.sentence(self._t_better, rel >= 0, st, w.u(), f=f)
+        ph_kind = np.where(v.clin, 3, v.person) * len(self.factor_names)
         rk = plan.risk_kind
         risk_code = np.where(rk == 1, _at(self._fl["self_risk"][2], p, plan.risk), _at(self._fl["risk"][2], p, plan.risk))
-        r = self._risk_ph.take(self._risk_ph.pick(ph_kind + np.maximum(risk_code, 0), u()))
-        sentence(self._t_risk, rk > 0, st, u(), r=r)
-        red = plan.red
-        red_code = self._fl["red_flags"][2][p, np.maximum(red, 0)]
-        r = self._red_ph.take(self._red_ph.pick(ph_kind + np.maximum(red_code, 0), u()))
-        sentence(self._t_red, red >= 0, st, u(), r=r)
-        # negated finding: a symptom ("No numbness.") or, for pain, a region it does not reach
+        r = self._risk_ph.take(self._risk_ph.pick(ph_kind + np.maximum(risk_code, 0), w.u()))
+        w.sentence(self._t_risk, rk > 0, st, w.u(), r=r)
+        red_code = self._fl["red_flags"][2][p, np.maximum(plan.red, 0)]
+        r = self._red_ph.take(self._red_ph.pick(ph_kind + np.maximum(red_code, 0), w.u()))
+        w.sentence(self._t_red, plan.red >= 0, st, w.u(), r=r)
+        return _Factors(agg_code, rel_code, risk_code, red_code)
+
+    def _render_negation(self, plan: Plan, v: _View, w: _Writer) -> np.ndarray:
+        """The negated finding: a symptom ("No numbness.") or, for pain, a region it does not reach. Returns the
+        negated symptom's code per row."""
+        p, st, clin = plan.p, plan.style, v.clin
         nk, ni = plan.neg_kind, plan.neg
         nsym = np.where(nk == 1, _at(self._neg_sym, p, ni), _at(self._gen_sym, p, ni))
         nreg = _at(self._neg_reg, p, ni)
         neg_pain = (nk == 1) & (nsym == self._sym_code.get("pain", -1))
-        word = self._negw.take(self._negw.pick(nsym + clin * len(self.sym_names), u()))
-        nrname = self._rn.take(self._rn.pick(rn_kind + nreg, u()))
-        zero = np.zeros(B, np.int64)
-        clin_region = full(neg_pain & clin, sentence(self._t_negreg_clin, neg_pain & clin, zero, r=nrname))
+        word = self._negw.take(self._negw.pick(nsym + clin * len(self.sym_names), w.u()))
+        nrname = self._rn.take(self._rn.pick(v.rn_kind + nreg, w.u()))
+        zero = np.zeros(len(plan), np.int64)
+        clin_region = w.full(neg_pain & clin, w.sentence(self._t_negreg_clin, neg_pain & clin, zero, r=nrname))
         negs = pc.if_else(neg_pain & clin, clin_region, word)
-        sentence(self._t_neg, (nk > 0) & (clin | ~neg_pain), st, u(), s=negs)
-        sentence(self._t_negreg, neg_pain & nar, person, u(), r=nrname)
-        # distractors (plausible for the age), the condition's name, a filler, demographics
-        d_group = plan.band * 4 + np.where(clin, 3, person)
+        w.sentence(self._t_neg, (nk > 0) & (clin | ~neg_pain), st, w.u(), s=negs)
+        w.sentence(self._t_negreg, neg_pain & v.nar, v.person, w.u(), r=nrname)
+        return nsym
+
+    def _render_extras(self, plan: Plan, v: _View, w: _Writer) -> np.ndarray:
+        """Distractors (plausible for the age), the condition's name, a filler, the writer's age and sex. Returns
+        the distractor group of each row (age band x voice)."""
+        st = plan.style
+        d_group = plan.band * 4 + np.where(v.clin, 3, v.person)
         for d in (plan.d1, plan.d2):
             rows = np.flatnonzero(d >= 0)
-            parts.append((rows, self._distr_sent.take((self._distr_sent.off[d_group] + d)[rows]), u()[rows]))
-        sentence(self._t_name, plan.name, st, u(), n=self._names.take(pa.array(p)))
-        sentence(self._t_fillers, plan.filler, st, 2.0)
-        demo = full(lay, sentence(self._t_demo, lay, zero))
-        has_demo = lay & (pc.utf8_length(demo).to_numpy(zero_copy_only=False) > 0)
+            w.parts.append((rows, self._distr_sent.take((self._distr_sent.off[d_group] + d)[rows]), w.u()[rows]))
+        w.sentence(self._t_name, plan.name, st, w.u(), n=self._names.take(pa.array(plan.p)))
+        w.sentence(self._t_fillers, plan.filler, st, 2.0)
+        demo = w.full(v.lay, w.sentence(self._t_demo, v.lay, np.zeros(len(plan), np.int64)))
+        has_demo = v.lay & (pc.utf8_length(demo).to_numpy(zero_copy_only=False) > 0)
         rows = np.flatnonzero(has_demo)
-        parts.append((rows, demo.take(pa.array(rows)), np.where(u() < 0.5, -2.0, 3.0)[rows]))
-        text = pc.binary_join(_lists(B, parts, cap=True), " ")
-        # traceability: the facts behind every statement, in statement order
+        w.parts.append((rows, demo.take(pa.array(rows)), np.where(w.u() < 0.5, -2.0, 3.0)[rows]))
+        return d_group
+
+    def _trace(self, plan: Plan, v: _View, sy: _Symptoms, fa: _Factors, nsym: np.ndarray,
+               d_group: np.ndarray) -> dict[str, Any]:
+        """The facts behind every statement, the structured columns, and what the row says as a hash (the same
+        content always lands in the same split)."""
+        B, p = len(plan), plan.p
+        has, cc, sym, reg, chosen = sy.has, sy.cc, sy.sym, sy.reg, plan.chosen
+        agg, rel, rk, red, nk, ni = plan.agg, plan.rel, plan.risk_kind, plan.red, plan.neg_kind, plan.neg
+
         def fids(table: _Table, idx: np.ndarray) -> pa.Array:
             return table.take(table.off[p] + np.clip(idx, 0, table.n[p] - 1))
+
+        def factor(code: np.ndarray) -> pa.Array:
+            return self._factor_t.take(pa.array(np.maximum(code, 0)))
 
         risk_ids = pc.if_else(rk == 1, fids(self._fl["self_risk"][1], plan.risk), fids(self._fl["risk"][1], plan.risk))
         fact_parts = [_masked(has[:, j], fids(self._facts_t, chosen[:, j]), j) for j in range(_KMAX)]
@@ -1309,10 +1340,9 @@ class Composer:
         fact_parts += [_masked(agg[:, i] >= 0, fids(self._fl["aggravating"][1], agg[:, i]), 5 + i) for i in range(_AMAX)]
         fact_parts += [_masked(rel >= 0, fids(self._fl["relieving"][1], rel), 8), _masked(rk > 0, risk_ids, 9),
                        _masked(red >= 0, fids(self._fl["red_flags"][1], red), 10)]
-        factor = lambda code: self._factor_t.take(pa.array(np.maximum(code, 0)))
-        factor_parts = [_masked(agg[:, i] >= 0, factor(agg_code[:, i]), i) for i in range(_AMAX)]
-        factor_parts += [_masked(rel >= 0, factor(rel_code), 3), _masked(rk > 0, factor(risk_code), 4),
-                         _masked(red >= 0, factor(red_code), 5)]
+        factor_parts = [_masked(agg[:, i] >= 0, factor(fa.agg[:, i]), i) for i in range(_AMAX)]
+        factor_parts += [_masked(rel >= 0, factor(fa.rel), 3), _masked(rk > 0, factor(fa.risk), 4),
+                         _masked(red >= 0, factor(fa.red), 5)]
         new_sym = [has[:, j] & ~((sym[:, :j] == sym[:, j:j + 1]) & has[:, :j]).any(axis=1) for j in range(_KMAX)]
         new_reg = [has[:, j] & ~((reg[:, :j] == reg[:, j:j + 1]) & has[:, :j]).any(axis=1) for j in range(_KMAX)]
         negated = pc.if_else(nk == 1, fids(self._neg_label_t, ni), self._sym_t.take(pa.array(nsym)))
@@ -1326,7 +1356,6 @@ class Composer:
         fact_parts += [_masked(plan.exam[:, i] >= 0, fids(self._fl["exams"][1], plan.exam[:, i]), 13 + i)
                        for i in range(_EMAX)]
         factor_parts.append(_masked(plan.timing >= 0, factor(timing_code), 6))
-        # what the row says, as a hash: the same content always lands in the same split
         content = np.zeros(B, np.uint64)
         with np.errstate(over="ignore"):
             for j in range(_KMAX):
@@ -1339,9 +1368,9 @@ class Composer:
                 content += np.where(idx >= 0, _mix(self._fl[kind][3][p, np.maximum(idx, 0)] + np.uint64(1)), np.uint64(0))
             rcode = np.where(rk == 1, _at(self._fl["self_risk"][3], p, plan.risk), _at(self._fl["risk"][3], p, plan.risk))
             content += np.where(rk > 0, _mix(rcode + np.uint64(1)), np.uint64(0))
-            content = _mix(content ^ _mix((st * 2 + fem).astype(np.uint64) + np.uint64(1 << 50)))
+            content = _mix(content ^ _mix((plan.style * 2 + v.fem).astype(np.uint64) + np.uint64(1 << 50)))
         return {
-            "text": _tidy_column(text), "content_hash": content,
+            "content_hash": content,
             "fact_ids": _lists(B, fact_parts),
             "symptoms": _lists(B, [_masked(new_sym[j], self._sym_t.take(pa.array(sym[:, j])), j) for j in range(_KMAX)]),
             "regions": _lists(B, [_masked(new_reg[j], self._reg_t.take(pa.array(reg[:, j])), j) for j in range(_KMAX)]),
@@ -1352,27 +1381,70 @@ class Composer:
             "exam_findings": _lists(B, [_masked(plan.exam[:, i] >= 0, factor(exam_code[i]), i) for i in range(_EMAX)]),
         }
 
-    def _render_course(self, plan: Plan, sentence: Any, person: np.ndarray, u: Any) -> None:
-        """How it started (after the opening), both legs where so, the time course, and examination findings as
-        the voice writes them (a clinician's list; a patient's report of what the physio found)."""
-        p, clin = plan.p, plan.style == 1
-        F = len(self.factor_names)
-        ph_kind = np.where(clin, 3, person) * F
 
-        def phrase(table: _Table, code: np.ndarray) -> pa.Array:
-            return table.take(table.pick(ph_kind + np.maximum(code, 0), u()))
+@dataclass(frozen=True)
+class _View:
+    """Per-row voice and person of a plan, as the render phases use them."""
+    clin: np.ndarray
+    lay: np.ndarray
+    third: np.ndarray
+    nar: np.ndarray          # a narrative voice (not a clinician's note)
+    fem: np.ndarray
+    person: np.ndarray       # 0 first person, 1 he, 2 she
+    rn_kind: np.ndarray      # group offset of the row's region names without a side
 
+    @staticmethod
+    def of(plan: Plan, n_regions: int) -> _View:
         st = plan.style
-        onset = _at(self._fl["onsets"][2], p, plan.onset)
-        sentence(self._t_onset, plan.onset >= 0, st, -0.9, o=phrase(self._onset_ph, onset))
-        sentence(self._t_both, plan.side == 3, st, -0.8)
-        timing = _at(self._fl["timings"][2], p, plan.timing)
-        sentence(self._t_timing, plan.timing >= 0, st, u(), t=phrase(self._timing_ph, timing))
-        ex = [phrase(self._exam_ph, _at(self._fl["exams"][2], p, plan.exam[:, i])) for i in range(_EMAX)]
-        two = plan.exam[:, 1] >= 0
-        sep = pa.array(np.where(two, np.where(clin, ", ", " and "), ""))
-        joined = pc.binary_join_element_wise(ex[0], sep, pc.if_else(two, ex[1], pa.array([""] * len(p))), "")
-        sentence(self._t_exam, plan.exam[:, 0] >= 0, st, 1.5, e=joined)
+        clin, lay, third = st == 1, st == 0, st == 2
+        fem = plan.female.astype(np.int64)
+        person = np.where(third, 1 + fem, 0)
+        return _View(clin, lay, third, ~clin, fem, person, np.where(clin, 0, 1 + person) * 3 * n_regions)
+
+
+@dataclass(frozen=True)
+class _Symptoms:
+    has: np.ndarray          # rows x _KMAX: a fact chosen there
+    cc: np.ndarray           # the chosen fact indices (0 where none)
+    sym: np.ndarray          # their symptom codes
+    reg: np.ndarray          # their region codes
+
+
+@dataclass(frozen=True)
+class _Factors:
+    agg: np.ndarray          # rows x _AMAX factor codes
+    rel: np.ndarray
+    risk: np.ndarray
+    red: np.ndarray
+
+
+class _Writer:
+    """What the render phases share: the batch's generator (one uniform per row per draw, in phase order), the
+    context slots, and the sentences written so far (rows, texts, order keys)."""
+
+    def __init__(self, size: int, rng: np.random.Generator) -> None:
+        self.size, self.rng = size, rng
+        self.ctx: dict[str, pa.Array] = {}
+        self.parts: list[tuple[np.ndarray, pa.Array, Any]] = []
+        self.empty = pa.array([""] * size, pa.string())
+
+    def u(self) -> np.ndarray:
+        return self.rng.random(self.size)
+
+    def sentence(self, templates: _Templates, mask: np.ndarray, group: np.ndarray, key: Any = None,
+                 **kv: pa.Array) -> pa.Array:
+        """Fill one template of `group` for each row in mask; with a key, add the sentences to the text."""
+        rows = np.flatnonzero(mask)
+        out = templates.fill(templates.pick(group, self.u())[rows], rows, {**self.ctx, **kv})
+        if key is not None:
+            self.parts.append((rows, out, key[rows] if isinstance(key, np.ndarray) else key))
+        return out
+
+    def full(self, mask: np.ndarray, values: pa.Array) -> pa.Array:
+        """Values of the rows in mask, spread back to a full-batch column ('' elsewhere)."""
+        idx = np.full(self.size, len(values), np.int64)
+        idx[np.flatnonzero(mask)] = np.arange(len(values))
+        return pa.concat_arrays([values, pa.array([""], pa.string())]).take(pa.array(idx))
 
 
 def _tidy_column(text: pa.Array) -> pa.Array:

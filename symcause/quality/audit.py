@@ -732,5 +732,20 @@ def run_audit(vignettes_path: Path, facts_dir: Path, reports: Path, settings: Au
     if failures:
         first = next(iter(failures.values()))
         raise ValidationFailed(f"{vignettes_path}: audit failed ({', '.join(failures)}); failure cases in "
-                               f"{project_relative(first)}")
+                               f"{project_relative(first)}{split_size_hint(failed_gx, v)}")
     return report
+
+
+_SHARE_COLUMNS = ("category_share", "category_share_in_split", "categories_in_split")
+
+
+def split_size_hint(failed: list[dict[str, Any]], v: pd.DataFrame) -> str:
+    """When a category-share bound fails on a small table, the param to change: a split of a few hundred rows
+    cannot hold every category within the per-split bounds."""
+    columns = {str(r.get("kwargs", {}).get("column")) for r in failed}
+    smallest = int(v["split"].value_counts().min()) if len(v) else 0
+    if not columns & set(_SHARE_COLUMNS) or smallest >= 2000:
+        return ""
+    return (f"; the smallest split has {smallest:,} rows of {len(v):,}: too few for the per-split category-share "
+            "bounds. Raise params.yaml generate.n (or widen audit_vignettes.min_split_category_share / "
+            "max_split_category_share)")

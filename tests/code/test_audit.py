@@ -29,6 +29,7 @@ from symcause.quality.audit import (
     run_audit,
     sample_positions,
     settings_from_params,
+    split_size_hint,
     tokenise,
     traceability,
 )
@@ -346,3 +347,21 @@ def test_main_names_a_missing_table_and_exits_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
+
+
+def test_too_few_rows_for_the_split_bounds_names_the_param(tmp_path):
+    v = tiny_vignettes()
+    v.loc[v["split"] == "test", "category"] = "spinal"          # one category fills the test split
+    v.loc[v["split"] == "test", "condition_id"] = "cond_spinal"
+    path, facts_dir = write_world(tmp_path, v)
+    with pytest.raises(ValidationFailed, match=r"generate\.n"):
+        run_audit(path, facts_dir, tmp_path / "r", SMALL)
+
+
+def test_split_size_hint_only_for_share_bounds_on_small_tables():
+    v = pd.DataFrame({"split": ["train"] * 5000 + ["test"] * 3000})
+    share = [{"kwargs": {"column": "category_share_in_split"}}]
+    assert split_size_hint(share, v) == ""                          # splits large enough: the bounds are real
+    small = pd.DataFrame({"split": ["train"] * 1500 + ["test"] * 300})
+    assert "generate.n" in split_size_hint(share, small) and "300 rows" in split_size_hint(share, small)
+    assert split_size_hint([{"kwargs": {"column": "n_cross_split_dups"}}], small) == ""
