@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install repro test test-fast lint bench report release clean help
+.PHONY: install repro test test-fast lint bench report release exp clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ -/'
@@ -42,6 +42,11 @@ report: install  ## reports/benchmark.md: metrics/params diff vs REPORT_REV (def
 release: install  ## tag and push a dataset release: make release VERSION=X.Y.Z (checks clean tree, dvc.lock, SHA256SUMS)
 	@test -n "$(VERSION)" || { echo "make release: VERSION is not set: make release VERSION=X.Y.Z (= publish.version in params.yaml)" >&2; exit 2; }
 	$(BIN)/python -m symcause.devtools.release --version $(VERSION)
+
+EXP_KEEP = Experiment|model\.handwritten\.macro_f1|model\.handwritten\.top2_accuracy|model\.handwritten\.ece|model\.handwritten_dev\.macro_f1|model\.test\.macro_f1|train\.C$$|generate\.n$$
+
+exp: install  ## experiments with the headline metrics and the params that matter, in under 200 columns
+	COLUMNS=200 $(BIN)/dvc exp show --no-pager --drop '.*' --keep '$(EXP_KEEP)' --precision 3
 
 clean:  ## remove the virtual environment and DVC outputs
 	rm -rf $(VENV) data/facts data/knowledge data/vignettes data/models data/published reports/validation reports/vignettes/validation
