@@ -63,12 +63,16 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 if "," in sent_text[m.end - s.start:pos - s.start]:
                     continue
             gap_text = sent_text[m.end - s.start:pos - s.start]
+            if "|" in gap_text or ";" in gap_text:   # another table cell or clause
+                continue
             if kinds[0] == "neg_forward" and (pos - m.end > 80 or ", and " in gap_text or ", but " in gap_text):
                 continue
             return True
         if m.kind == kinds[1] and m.start >= pos:
             between = [t for t in ms if t.kind == "terminator" and pos <= t.start < m.start]
-            if not between:
+            gap_text = sent_text[pos - s.start:m.start - s.start]
+            # a cue that looks back ("... is normal", "... absent") governs only its own short phrase
+            if not between and m.start - pos <= 40 and not any(c in gap_text for c in "|;"):
                 return True
     return False
 

@@ -254,3 +254,13 @@ def test_the_back_passage_is_not_the_lower_back(extractor):
     r, _ = run(extractor, "Cauda equina syndrome causes numbness between the legs and around the back passage.")
     assert ("numbness", "lower_back") not in {(f["symptom"], f["region"]) for f in r.facts
                                               if not f["extractor"].endswith(("condition", "condition_site"))}
+
+
+def test_negation_stays_in_its_cell_and_clause(extractor):
+    text = ("| Condition | Typical patient | Pain site | Key examination finding |\n|---|---|---|---|\n"
+            "| Femoral neck stress fracture | Runners, recruits | Groin or anterior thigh with loading | Positive hop "
+            "test; pain at end-range rotation; X-ray often normal |\n")
+    r, _ = run(extractor, text)
+    assert not [f for f in r.facts if f["negated"]]
+    r, _ = run(extractor, "Meralgia paresthetica causes burning pain in the outer thigh; reflexes are normal.")
+    assert ("pain", "thigh_outer") in pairs(r) and not [f for f in r.facts if f["negated"] and f["symptom"] == "pain"]
