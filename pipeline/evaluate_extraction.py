@@ -17,7 +17,8 @@ from symcause.quality.extraction_eval import run_evaluation
 def evaluate_extraction(params: Params, root: Path) -> str:
     e = params.evaluate_extraction
     rep = run_evaluation(root / params.extract.out, root / e.gold, root / e.heldout_articles, root / e.out,
-                         root / e.dev_articles, e.dev_groups)
+                         root / e.dev_articles, e.dev_groups, root / e.markdown,
+                         root / e.baseline if e.baseline else None)
     lines = []
     for name, part in rep.items():
         o = part["overall"]

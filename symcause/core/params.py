@@ -42,6 +42,8 @@ class EvaluateExtractionParams(_Section):
     # named groups of development articles (file stems), scored separately as well as together
     dev_groups: dict[str, list[str]] = {}
     out: str = "reports/extraction.json"
+    markdown: str = "reports/extraction.md"              # the same scores as tables, with the before -> after
+    baseline: str | None = "data/audit/extraction_before.json"   # scores of an earlier extractor to compare with
 
 
 class KnowledgeParams(_Section):

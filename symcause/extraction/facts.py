@@ -76,6 +76,7 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 return True
     return False
 
+_COMPARISON_CUES = frozenset({"unlike", "rather than", "instead of"})
 _BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?[a-z][a-z\s'-]{0,30}?\s+and\s+(?:the\s+|your\s+)?$")
 _AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:(?:across|into|down|over|along|around|"
                   r"through|up|on|in|at)\s+)?(?:the\s+|your\s+)?|\s*/\s*", re.I)
@@ -145,8 +146,12 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
 
     # "tight hamstrings", "weak hip abductors", "tight belts" are factors, not symptoms
     factor_spans = [(m.start, m.end) for m in ms if m.kind in ("f_risk", "f_act")]
+    # "Unlike joint-related pain, bursitis pain ...": what follows "unlike" up to the comma is the other thing
+    compared = [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
+                for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
     syms = [m for m in ms if m.kind == "symptom" and outside(m)
-            and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)]
+            and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)
+            and not any(a <= m.start < b for a, b in compared)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
         if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):

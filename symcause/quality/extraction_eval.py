@@ -10,6 +10,7 @@ else word overlap); pairs and factors are compared per matched condition.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 
 from symcause.core.contract import FACTOR_KINDS
 from symcause.core.errors import BadInputError
-from symcause.core.io import write_json
+from symcause.core.io import write_json, write_text
 from symcause.core.tables import read_tables
 from symcause.core.vocab import cached_vocab, load_yaml
 from symcause.extraction.names import canonical_name
@@ -183,7 +184,8 @@ def evaluate_set(gold: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame
 
 
 def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path,
-                   dev_dir: Path | None = None, dev_groups: dict[str, list[str]] | None = None) -> dict[str, Any]:
+                   dev_dir: Path | None = None, dev_groups: dict[str, list[str]] | None = None,
+                   markdown: Path | None = None, baseline: Path | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     seeds = load_gold(gold_dir / "seeds")
     if seeds:
@@ -204,4 +206,50 @@ def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path
         tables, _ = extract_tables([heldout_dir], max_bytes=10_000_000, progress=False)
         report["heldout"] = evaluate_set(held, tables)
     write_json(out, report)
+    if markdown is not None:
+        before = json.loads(baseline.read_text(encoding="utf-8")) if baseline is not None and baseline.is_file() else None
+        write_text(markdown, render_markdown(report, before) + "\n")
     return report
+
+
+_ROWS = (("conditions P", ("conditions", "precision")), ("conditions R", ("conditions", "recall")),
+         ("conditions F1", ("conditions", "f1")), ("category accuracy", ("category_accuracy",)),
+         ("pairs P", ("pairs", "precision")), ("pairs R", ("pairs", "recall")), ("pairs F1", ("pairs", "f1")),
+         ("negated pairs F1", ("negated_pairs", "f1")), ("factors F1", ("factors", "f1")),
+         ("new kinds F1 (onset, exam, timing, demographic)", ("factors_v2", "f1")),
+         ("document red flags F1", ("document_red_flags", "f1")))
+
+
+def _get(d: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for k in path:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def render_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    """reports/extraction.md: each set's pooled scores (and groups), with the baseline's before each value."""
+    out = ["# Extraction against hand annotation", "",
+           "Pooled scores per set (`reports/extraction.json` has them per document). Seeds: the five seed articles; "
+           "dev: development articles the rules are tuned on (dev_v2 written blind for the open-vocabulary "
+           "extractor); held-out: articles never used to build rules or vocabularies."]
+    if baseline:
+        out += ["", f"before -> after: the extractor at commit {baseline.get('commit', '?')} scored with the same "
+                "scorer and gold (`data/audit/extraction_before.json`) -> today's."]
+    out.append("")
+    for name, part in report.items():
+        for key, scores in part.items():
+            if not key.startswith("overall"):
+                continue
+            label = name + (f" ({key.removeprefix('overall_')})" if key != "overall" else "")
+            before = _get(baseline or {}, ("report", name, key))
+            rows = []
+            for title, path in _ROWS:
+                now = _get(scores, path)
+                if now is None:
+                    continue
+                was = _get(before, path) if before else None
+                rows.append(f"| {title} | {'' if was is None else f'{was:.2f} -> '}{now:.2f} |")
+            out += [f"## {label}", "", "| measure | score |", "|---|---|", *rows, ""]
+    return "\n".join(out)

@@ -264,3 +264,9 @@ def test_negation_stays_in_its_cell_and_clause(extractor):
     assert not [f for f in r.facts if f["negated"]]
     r, _ = run(extractor, "Meralgia paresthetica causes burning pain in the outer thigh; reflexes are normal.")
     assert ("pain", "thigh_outer") in pairs(r) and not [f for f in r.facts if f["negated"] and f["symptom"] == "pain"]
+
+
+def test_a_symptom_of_the_compared_thing_is_not_a_finding(extractor):
+    r, _ = run(extractor, "Trochanteric bursitis causes pain on the outside of the hip. Unlike joint-related pain, "
+                          "bursitis pain is often worse lying on the affected side at night.")
+    assert not [f for f in r.facts if f["negated"]]
