@@ -124,6 +124,17 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
+def read_json_object(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """A JSON object from `path`, {} when there is no such file; not valid JSON is bad input naming the file."""
+    if path is None or not Path(path).is_file():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
+    return data if isinstance(data, dict) else {}
+
+
 def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
     """Deterministic Parquet: no pandas index, fixed compression, so equal frames give equal bytes."""
     with atomic_path(path) as tmp:

@@ -419,6 +419,8 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
         phrase = re.sub(r"\s*\([^)]*\)", "", text[start:end])
         if wl in mx.needs_pathology and not any(x[2].lower() in mx.pathology_modifiers for x in words[j:i]):
             continue
+        if wl in mx.heading_only_heads and not s.heading:
+            continue  # "tight quadriceps" in a sentence: a risk factor, not a condition
         key = canonical_name(phrase)
         n_mods = i - j
         if n_mods == 0 and wl in mx.inverted_heads:

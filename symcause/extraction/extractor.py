@@ -120,7 +120,8 @@ def site_facts(rules: Rules, source_id: str, text: str, sentences: list[Sentence
     the first sentence (not a heading: a heading alone states nothing) that names the condition. Articles
     about *radiating* pain often state only the far-away regions; the site is implied by the name. Marked
     `rule:condition_site` (derived, not a separate statement, so the extraction evaluation leaves them
-    out). Only for a condition the article states some symptom of (not one named in passing), and not for
+    out). Only for a condition the article states some symptom of (not one named in passing) but not where it
+    hurts (then the name is the only place the text gives), and not for
     biomechanical conditions (flat feet do not mean foot pain) nor for a whole-leg or unknown site."""
     first: dict[str, int] = {}
     for k, mentions in enumerate(sent_mentions):
@@ -130,12 +131,14 @@ def site_facts(rules: Rules, source_id: str, text: str, sentences: list[Sentence
             first.setdefault(c.key, k)
     have = {(f["condition_id"], f["region"]) for f in facts if f["symptom"] == "pain" and not f["negated"]}
     stated = {f["condition_id"] for f in facts if not f["negated"]}
+    located = {f["condition_id"] for f in facts if f["symptom"] == "pain" and not f["negated"]}
     out = []
     for key, cond in conditions.items():
         region = cond.region
         if (cond.mentions == 0 or not region or region == "leg" or cond.category == "biomechanical"
                 or region not in rules.vocab.region_coarse or key not in first
                 or cond.condition_id not in stated  # named in passing: the article says nothing about it
+                or cond.condition_id in located     # the article says where it hurts: nothing to imply
                 or (cond.condition_id, region) in have):
             continue
         s = sentences[first[key]]

@@ -149,9 +149,14 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     # "Unlike joint-related pain, bursitis pain ...": what follows "unlike" up to the comma is the other thing
     compared = [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
                 for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
+    # a symptom an examination brings on ("tapping over the nerve causes tingling", "a straight-leg raise
+    # reproduces the pain") is an examination finding, not a symptom; a systemic sign (fever) has no region
+    exams = [m for m in ms if m.kind == "f_exam"]
     syms = [m for m in ms if m.kind == "symptom" and outside(m)
             and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)
-            and not any(a <= m.start < b for a, b in compared)]
+            and not any(a <= m.start < b for a, b in compared)
+            and not rules.vocab.symptoms.get(m.value, {}).get("systemic")
+            and not any(e.end <= m.start <= e.end + 40 and _same_clause(ms, e.end, m.start) for e in exams)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
         if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
@@ -216,7 +221,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             for quality, qneg in q_values:
                 out.append(fact_row(rules, source_id, cid, s, sent_text, sym.value, region, quality,
                                     qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3),
-                                    frequency_of(ms, sym.start)))
+                                    frequency_of(ms, sym.start, sym.end)))
     # explicit boundaries: "stops above the knee" -> pain not in the knee
     for b in bounds:
         after = [r for r in regs if r.start >= b.end and r.start - b.end < 25]
@@ -339,14 +344,28 @@ def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: s
     return None
 
 
-def frequency_of(ms: list[Match], pos: int) -> str | None:
-    """The frequency phrase governing a finding at `pos`: the nearest before it in its clause, else the only
-    one in the sentence."""
+_FINDINGS = frozenset({"symptom", "quality", "f_act", "f_risk", "f_red", "f_exam", "f_timing", "f_onset", "f_demo",
+                       "condition"})
+
+
+def frequency_of(ms: list[Match], pos: int, end: int | None = None) -> str | None:
+    """The frequency phrase governing the finding at pos..end: the nearest one before it in its clause with no
+    other finding between ("often causes numbness", "most people have a dull ache"), else one right after it
+    ("numbness in the foot in most people"). A frequency word that governs another finding of the sentence
+    ("shooting pain, often with pins and needles") is not this finding's."""
     freqs = [m for m in ms if m.kind == "freq"]
-    before = [m for m in freqs if m.end <= pos and _same_clause(ms, m.start, pos)]
+    end = pos if end is None else end
+
+    def clear(a: int, b: int) -> bool:
+        return not any(o.kind in _FINDINGS and a <= o.start < b for o in ms)
+
+    before = [m for m in freqs if m.end <= pos and pos - m.end <= 40 and _same_clause(ms, m.start, pos)
+              and clear(m.end, pos)]
     if before:
         return before[-1].value
-    return freqs[0].value if len(freqs) == 1 else None
+    after = [m for m in freqs if m.start >= end and m.start - end <= 30 and _same_clause(ms, end, m.start)
+             and clear(end, m.start) and clear(m.end, m.end + 30)]   # not "..., often with pins and needles"
+    return after[0].value if after else None
 
 
 _V1 = ("f_act", "f_risk", "f_red")
@@ -385,7 +404,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
         hedged = in_scope(rules, s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
         out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged, f"rule:{how}",
-                              round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start)))
+                              round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start, f.end)))
     out.extend(_walking_relief(source_id, cid, s, sent_text, out))
     stiffness = morning_stiffness(sent_lower)
     if stiffness:

@@ -42,6 +42,7 @@ class Matchers:
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
     adjective_suffixes: tuple[str, ...] = ()
     not_modifiers: frozenset[str] = field(default_factory=frozenset)
+    heading_only_heads: frozenset[str] = field(default_factory=frozenset)
 
     def is_adjective(self, word: str) -> bool:
         """A medical adjective by its ending ("epidural", "venous"), not an ordinary word ("several")."""
@@ -154,6 +155,7 @@ def build_matchers(vocab: Vocab) -> Matchers:
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
         adjective_suffixes=tuple(norm_phrase(w) for w in morph.get("adjective_suffixes") or ()),
         not_modifiers=frozenset(norm_phrase(w) for w in morph.get("not_modifiers") or []),
+        heading_only_heads=frozenset(norm_phrase(w) for w in morph.get("heading_only_heads") or []),
     )
 
 

@@ -17,7 +17,6 @@ The outputs depend only on the model, the data and params: the same inputs give 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from dvclive import Live
 
 from symcause.core.contract import CATEGORIES
 from symcause.core.errors import BadInputError
-from symcause.core.io import atomic_dir, write_json, write_text
+from symcause.core.io import atomic_dir, read_json_object, write_json, write_text
 from symcause.core.params import EvaluateParams, TrainParams
 from symcause.model.baselines import learning_curve, structured_baseline
 from symcause.model.knowledge_baseline import fit_knowledge_nb, in_scope, predict_nb
@@ -287,16 +286,6 @@ def headline_metrics(results: dict[str, Any], extraction: dict[str, Any], genera
     return out
 
 
-def _read_json(path: Path | None) -> dict[str, Any]:
-    if path is None or not path.is_file():
-        return {}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
-    return data
-
-
 @dataclass(frozen=True)
 class Extras:
     """What the evaluate stage adds to the scores: the knowledge table (baseline and scope), a seeds-only arm,
@@ -371,6 +360,6 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
         confusions = {s: top_confusions(pairs[s][0], pairs[s][1], prm.top_confusions) for s in pairs}
         write_text(staging / "report.md", render_report(results, confusions, curve))
     if ex.headline is not None:
-        write_json(ex.headline, headline_metrics(results, _read_json(ex.extraction_report),
-                                                 _read_json(ex.generation_summary)))
+        write_json(ex.headline, headline_metrics(results, read_json_object(ex.extraction_report),
+                                                 read_json_object(ex.generation_summary)))
     return results

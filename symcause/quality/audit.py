@@ -28,7 +28,6 @@ on a deterministic sample). The same input gives byte-identical report.json and 
 from __future__ import annotations
 
 import dataclasses
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ import pyarrow.compute as pc
 
 from symcause.core.contract import CATEGORIES, DIFFICULTIES, SEXES, SPLITS, STYLES
 from symcause.core.errors import BadInputError, ValidationFailed
-from symcause.core.io import read_parquet_parts, write_json, write_text
+from symcause.core.io import read_json_object, read_parquet_parts, write_json, write_text
 from symcause.core.paths import project_relative, schemas_dir
 from symcause.core.tables import validate_table
 from symcause.core.vocab import cached_vocab
@@ -641,14 +640,7 @@ def render_markdown(r: dict[str, Any], s: AuditSettings) -> str:
 
 def read_generation_summary(vignettes_path: Path) -> dict[str, Any]:
     """generation.json beside the vignettes (what the drop rule did); empty when the generator wrote none."""
-    path = vignettes_path.parent / "generation.json"
-    if not path.is_file():
-        return {}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
-    return data
+    return read_json_object(vignettes_path.parent / "generation.json")
 
 
 def run_audit(vignettes_path: Path, facts_dir: Path, reports: Path, settings: AuditSettings | None = None,

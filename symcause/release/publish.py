@@ -38,7 +38,7 @@ from symcause.core.contract import CATEGORIES, SPLITS
 from symcause.core.contract import FACT_TABLES as TABLES
 from symcause.core.errors import BadInputError
 from symcause.core.hashing import sha256_file
-from symcause.core.io import atomic_dir, parquet_parts
+from symcause.core.io import atomic_dir, parquet_parts, read_json_object
 from symcause.core.markdown import fmt_value, get_path, md_table
 from symcause.core.params import PublishParams
 from symcause.core.paths import schemas_dir
@@ -587,13 +587,7 @@ def render_card(c: CardInputs) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
-    return data if isinstance(data, dict) else None
+    return read_json_object(path) or None
 
 
 def read_provenance(sources_parquet: Path, manifest_csv: Path,

@@ -270,3 +270,32 @@ def test_a_symptom_of_the_compared_thing_is_not_a_finding(extractor):
     r, _ = run(extractor, "Trochanteric bursitis causes pain on the outside of the hip. Unlike joint-related pain, "
                           "bursitis pain is often worse lying on the affected side at night.")
     assert not [f for f in r.facts if f["negated"]]
+
+
+# ---- after the second blind audit: frequency words, systemic signs, provoked findings, non-conditions
+
+def test_a_frequency_word_belongs_to_the_finding_it_governs(extractor):
+    r, _ = run(extractor, "Sciatica causes shooting pain down the leg, often with pins and needles in the foot.")
+    freq = {(f["symptom"], f["frequency"]) for f in r.facts}
+    assert ("pain", None) in freq and ("tingling", "often") in freq and ("pain", "often") not in freq
+    r, _ = run(extractor, "Sciatica causes numbness in the foot in most people.")
+    assert {f["frequency"] for f in r.facts if f["symptom"] == "numbness"} == {"most"}
+
+
+def test_fever_is_not_a_symptom_at_a_region(extractor):
+    r, _ = run(extractor, "Septic arthritis of the knee causes a hot swollen knee and fever.")
+    assert "fever" not in {f["symptom"] for f in r.facts}
+
+
+def test_a_symptom_an_examination_brings_on_is_not_a_symptom(extractor):
+    r, _ = run(extractor, "In meralgia paresthetica, tapping over the nerve (Tinel's sign) causes tingling. "
+                          "Meralgia paresthetica causes burning pain in the outer thigh.")
+    assert ("tingling", "thigh_outer") not in pairs(r) and ("pain", "thigh_outer") in pairs(r)
+    assert ("exam_finding", "tinel_positive") in factors(r)
+
+
+def test_tight_muscles_and_devices_in_a_sentence_are_not_conditions(extractor):
+    _, conds = run(extractor, "Patellofemoral pain syndrome causes pain around the kneecap. Tight quadriceps and "
+                              "an orthosis may help or hinder.")
+    names = {c.name.lower() for c in conds.values()}
+    assert "tight quadriceps" not in names and "orthosis" not in names
