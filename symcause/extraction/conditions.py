@@ -444,7 +444,10 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
                     continue
                 phrase = f"{site} {wl}"
                 key = canonical_name(phrase)
-                if key not in mx.generic:
+                known = rules.vocab.lexicon_index.get(norm_phrase(phrase))
+                if known:  # "osteoarthritis ... of the knee" is the lexicon's knee osteoarthritis
+                    out.append(ConditionMention(start, end, known, rules.vocab.lexicon[known].name, "lexicon"))
+                elif key not in mx.generic:
                     out.append(ConditionMention(start, end, key, display_name(phrase), "site"))
                 continue
             if wl in mx.head_words and wl not in mx.standalone:
@@ -667,6 +670,11 @@ def register(rules: Rules, conditions: dict[str, DocCondition], c: ConditionMent
             cond.aliases.add(surface)
 
 
+_SUBTYPE_WORDS = frozenset({"medial", "lateral", "inner", "outer", "anterior", "posterior", "degenerative", "partial",
+                            "complete", "acute", "chronic", "traumatic", "small", "large", "complex", "radial",
+                            "horizontal", "vertical", "stress", "minor", "major", "mild", "severe", "early", "late"})
+
+
 def merge_prefixed(rules: Rules, conditions: dict[str, DocCondition], sent_mentions: list[list[ConditionMention]]) -> None:
     """Fold "ruptured Baker's cyst" into "Baker's cyst" when both are in the document."""
     by_canon = {canonical_name(c.name): k for k, c in conditions.items()}
@@ -682,6 +690,16 @@ def merge_prefixed(rules: Rules, conditions: dict[str, DocCondition], sent_menti
             if target and target != key:
                 remap[key] = target
                 break
+        if key not in remap and len(words) > 1 and all(w in _SUBTYPE_WORDS for w in words[:-1]):
+            # "a medial tear", "stress syndrome": a subtype or a short form of the one condition of the article
+            # with that head ("meniscus tear", "medial tibial stress syndrome")
+            def head_words(name: str) -> list[str]:
+                return canonical_name(re.sub(r"\s*\([^)]*\)", "", name)).split()
+
+            hosts = [k for k, c in conditions.items() if k != key and head_words(c.name)[-1:] == words[-1:]
+                     and not all(w in _SUBTYPE_WORDS for w in head_words(c.name)[:-1])]
+            if hosts:  # the most mentioned host ("meniscus tear" over "ligament tear" in a meniscus article)
+                remap[key] = max(hosts, key=lambda k: (conditions[k].mentions, k))
     for old, new in remap.items():
         gone = conditions.pop(old)
         conditions[new].aliases.add(canonical_name(gone.name))

@@ -299,3 +299,15 @@ def test_tight_muscles_and_devices_in_a_sentence_are_not_conditions(extractor):
                               "an orthosis may help or hinder.")
     names = {c.name.lower() for c in conds.values()}
     assert "tight quadriceps" not in names and "orthosis" not in names
+
+
+def test_subtypes_and_short_forms_fold_into_their_condition(extractor):
+    text = ("# Torn knee cartilage\n\nA meniscus tear causes pain along the joint line, on the inner side with a "
+            "medial tear or the outer side with a lateral tear. A meniscus tear can make the knee lock.\n")
+    _, conds = run(extractor, text)
+    assert sorted(c.name for c in conds.values()) == ["Meniscus tear"]
+
+
+def test_pain_relief_is_not_pain(extractor):
+    r, _ = run(extractor, "Hip osteoarthritis causes groin pain. Pain relief and gels help in the short term.")
+    assert [(f["symptom"], f["region"]) for f in r.facts] == [("pain", "groin")]
