@@ -82,6 +82,9 @@ def bench_generation(facts_dir: Path, n: int, workers: int, batch_size: int, see
         cmd = [sys.executable, "-m", "symcause.cli", "generate", "--facts", str(facts_dir), "--n", str(n),
                "--seed", str(seed), "--out", str(out), "--workers", str(workers), "--batch-size", str(batch_size),
                "--quiet"]
+        knowledge = facts_dir.parent / "knowledge" / "knowledge.parquet"
+        if knowledge.is_file():  # as the generate stage runs: from the knowledge stage's table
+            cmd += ["--knowledge", str(knowledge)]
         t0 = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         stop, peak_bytes = _rss_sampler(psutil.Process(child.pid))

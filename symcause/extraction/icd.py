@@ -86,6 +86,17 @@ def load_index() -> tuple[list[tuple[str, str, list[str]]], dict[str, float]]:
     return rows, idf
 
 
+@lru_cache(maxsize=1)
+def _postings() -> dict[str, tuple[int, ...]]:
+    """word -> the index rows whose description or inclusion terms hold it."""
+    rows, _ = load_index()
+    out: dict[str, list[int]] = {}
+    for i, (_, _, toks) in enumerate(rows):
+        for t in set(toks):
+            out.setdefault(t, []).append(i)
+    return {t: tuple(v) for t, v in out.items()}
+
+
 @lru_cache(maxsize=4096)
 def lookup(name: str, min_coverage: float = 0.8) -> tuple[str, str] | None:
     """Best (code, description) for a condition name, or None when nothing covers it well.
@@ -100,7 +111,10 @@ def lookup(name: str, min_coverage: float = 0.8) -> tuple[str, str] | None:
     default = max(idf.values()) if idf else 1.0
     total = sum(idf.get(t, default) for t in q)
     best: tuple[float, int, int, str, str] | None = None
-    for code, desc, toks in rows:
+    postings = _postings()
+    candidates = sorted({i for t in q for i in postings.get(t, ())})   # rows that share a word with the name
+    for i in candidates:
+        code, desc, toks = rows[i]
         hit = q.intersection(toks)
         if not hit:
             continue
