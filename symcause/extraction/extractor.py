@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -96,17 +97,20 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
            scopes: Scopes, facts: list[Row], factors: list[Row]) -> DocResult:
     """Phase 5. A condition named once that the article states nothing about (no symptom and no factor of its own)
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
-    flags of a "see a doctor" section that names no condition attach to every condition of the document (scope
-    `document`); each condition's own site gets its implied pain fact; duplicate facts keep their most
-    confident row."""
+    flags of a "see a doctor" section that names no condition attach to every condition the document covers (two
+    or more statements of its own; scope `document`); each condition's own site gets its implied pain fact;
+    duplicate facts keep their most confident row."""
     stated = {f["condition_id"] for f in facts} | {f["condition_id"] for f in factors if f["scope"] == "sentence"}
     for key in [k for k, c in conditions.items() if c.condition_id not in stated and c.mentions <= 1]:
         gone = conditions.pop(key).condition_id
         factors = [f for f in factors if f["condition_id"] != gone]
+    # a "see a doctor" warning concerns the conditions the article covers: two or more statements of their own
+    covered = Counter(f["condition_id"] for f in facts) + Counter(
+        f["condition_id"] for f in factors if f["scope"] == "sentence")
     for k, mt in scopes.document_red_flags:
         s = doc.sentences[k]
         for cond in conditions.values():
-            if cond.mentions:
+            if cond.mentions and covered[cond.condition_id] >= 2:
                 factors.append(factor_row(doc.source_id, cond.condition_id, s, doc.sentence_text(k), "red_flag",
                                           mt.value, False, False, "rule:red_flag_section", 0.5, "document"))
     facts = facts + site_facts(rules, doc.source_id, doc.text, doc.sentences, mentions, conditions, facts)

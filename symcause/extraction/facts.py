@@ -184,6 +184,9 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                   and not any(sym.start < b.start < r.start for b in bounds)]
         region_values = list(dict.fromkeys(r.value for r in rs))
         region_src = "sentence"
+        fixed = rules.vocab.symptoms.get(sym.value, {}).get("region")
+        if fixed:  # "a limp": of the whole leg, wherever the pain of the sentence is
+            region_values = [fixed]
         if not region_values and context_regions:
             region_values, region_src = list(context_regions), "paragraph"
         if not region_values:

@@ -311,3 +311,17 @@ def test_subtypes_and_short_forms_fold_into_their_condition(extractor):
 def test_pain_relief_is_not_pain(extractor):
     r, _ = run(extractor, "Hip osteoarthritis causes groin pain. Pain relief and gels help in the short term.")
     assert [(f["symptom"], f["region"]) for f in r.facts] == [("pain", "groin")]
+
+
+def test_a_limp_is_of_the_whole_leg(extractor):
+    r, _ = run(extractor, "Hip osteoarthritis causes groin pain and a limp.")
+    assert ("limping", "leg") in pairs(r) and ("limping", "groin") not in pairs(r)
+
+
+def test_see_a_doctor_warnings_attach_only_to_covered_conditions(extractor):
+    text = ("# Knee pain\n\n## Meniscus tear\n\nA meniscus tear causes pain along the joint line. It makes the knee "
+            "lock and swell.\nAn ACL injury is another cause.\n\n## When to see a doctor\n\nSee a doctor urgently if "
+            "you cannot put weight on the leg.\n")
+    r, _ = run(extractor, text)
+    flagged = {f["condition_id"] for f in r.factors if f["scope"] == "document"}
+    assert flagged == {"meniscus_tear"}
