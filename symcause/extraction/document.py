@@ -42,30 +42,35 @@ def is_bullet(text: str, s: Sentence) -> bool:
     return bool(_BULLET_LINE.match(text[line_start:s.start + 1]))
 
 
-def read_document(source_id: str, text: str, rules: Rules, headings: frozenset[str] = frozenset()) -> Document:
-    """Sentences, one matcher pass over the whole text, and the matches of each sentence.
-
-    A red-flag word inside a red-flag section cue is dropped ("the red of red flags", "the emergency of
-    emergency department"); every other match is kept in the sentence that contains it."""
-    mx = rules.mx
-    sentences = split_sentences(text, headings)
-    matches = mx.phrases.find(safe_lower(text), text, mx.groups)
-    starts = [s.start for s in sentences]
-    per_sent: list[list[Match]] = [[] for _ in sentences]
+def kept_matches(matches: list[Match]) -> list[Match]:
+    """The matches that stand for what they say: a red-flag word inside a red-flag section cue is dropped ("the red
+    of red flags", "the emergency of emergency department"), so is a word inside a longer masking phrase (the "warm"
+    of "as you warm up", the "fall" of "falls asleep", the "tender" of "non-tender") and a body word inside a test,
+    a manoeuvre or an activity ("bent-knee stretch test", "squeezing the knees together", "lying on the hip")."""
     section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
     masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
-    # a body word inside a test, a manoeuvre or an activity is not where a symptom is ("bent-knee stretch test",
-    # "squeezing the knees together", "lying on the hip")
     phrase_spans = [(mt.start, mt.end) for mt in matches if mt.kind in ("f_exam", "f_act", "f_timing", "f_onset")]
+    out: list[Match] = []
     for mt in matches:
-        k = bisect_right(starts, mt.start) - 1
         if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
             continue
         if mt.kind in _MASKABLE and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start for a, b in masks):
-            continue  # the "warm" of "as you warm up", the "fall" of "falls asleep"
+            continue
         if mt.kind == "region" and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start
                                        for a, b in phrase_spans):
             continue
+        out.append(mt)
+    return out
+
+
+def read_document(source_id: str, text: str, rules: Rules, headings: frozenset[str] = frozenset()) -> Document:
+    """Sentences, one matcher pass over the whole text, and the kept matches (kept_matches) of each sentence."""
+    mx = rules.mx
+    sentences = split_sentences(text, headings)
+    starts = [s.start for s in sentences]
+    per_sent: list[list[Match]] = [[] for _ in sentences]
+    for mt in kept_matches(mx.phrases.find(safe_lower(text), text, mx.groups)):
+        k = bisect_right(starts, mt.start) - 1
         if k >= 0 and mt.end <= sentences[k].end:
             per_sent[k].append(mt)
     return Document(source_id, text, sentences, per_sent, [is_bullet(text, s) for s in sentences])

@@ -12,16 +12,17 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from symcause.core.vocab import Vocab, cached_vocab
+from symcause.core.vocab import Match, Vocab, cached_vocab
 from symcause.extraction.conditions import ConditionMention, DocCondition, find_mentions, resolve_conditions
 from symcause.extraction.document import Document, read_document
 from symcause.extraction.facts import Row, fact_row, factor_facts, factor_row, symptom_facts
 from symcause.extraction.grids import Grid, find_grids, grid_facts
-from symcause.extraction.rules import Rules, build_rules
+from symcause.extraction.rules import Rules, build_rules, categorise, is_mimic
 from symcause.extraction.scoping import Scopes, scope_sentences
 from symcause.extraction.sentences import Sentence
 
@@ -84,13 +85,46 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
         focus_spans = [(c.start, c.end) for c in named if c.key in sc.focus]
         for key in sc.focus:
             cid = conditions[key].condition_id
+            kms = redirected(rules, s, sent_text, ms, conditions[key])
             if not sc.red_block:
-                facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, ms, cond_spans, conditions,
+                facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions))
             own_spans = [(c.start, c.end) for c in named if c.key == key]
-            factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, ms, focus_spans, sc.red_here,
+            factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, kms, focus_spans, sc.red_here,
                                         sc.inherited, own_spans, sc.list_cue, sc.demographic_context))
     return facts, factors
+
+
+_REDIRECT = re.compile(r"\b(?:suggests?|suggesting|points?(?: strongly)? (?:to|towards)|pointing (?:to|towards)|"
+                       r"indicates?)\b([^;.]*)")
+
+
+def redirected(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], cond: DocCondition) -> list[Match]:
+    """The matches of a sentence that speak of `cond`: findings a clause says point elsewhere ("Dermatomal
+    numbness or reflex loss suggest a lumbar source instead", "burning in the sole suggests an irritated nerve",
+    "pain on hopping suggests a stress fracture") are another cause's, not this condition's. A clause redirects
+    when its target says "instead", names a mimic (for a condition that is not one), or is confidently of another
+    category (categorise, >= 0.75) and shares no word with the condition's name ("a tight band" is still the
+    iliotibial band's)."""
+    low = sent_text.lower()
+    drop: list[tuple[int, int]] = []
+    for m in _REDIRECT.finditer(low):
+        target = m.group(1)
+        if not target.strip():
+            continue
+        away = " instead" in target
+        if not away and not cond.mimic and is_mimic(rules, target):
+            away = True
+        if not away:
+            cat, conf = categorise(rules, target)
+            own = {w for w in re.findall(r"[a-z]{4,}", cond.name.lower())}
+            away = conf >= 0.75 and cat != cond.category and not own & set(re.findall(r"[a-z]{4,}", target))
+        if away:
+            lo = max(low.rfind(";", 0, m.start()), low.rfind(":", 0, m.start())) + 1
+            drop.append((s.start + lo, s.start + m.end()))
+    if not drop:
+        return ms
+    return [x for x in ms if not any(a <= x.start < b for a, b in drop)]
 
 
 def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], conditions: dict[str, DocCondition],

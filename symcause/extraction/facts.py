@@ -318,13 +318,37 @@ def _same_clause(ms: list[Match], a: int, b: int) -> bool:
     return not any(t.kind == "terminator" and lo <= t.start < hi for t in ms)
 
 
+_DEFINITION = re.compile(r"(?:\*\*|</?\w+>|\s|tests?\b|signs?\b|\([^)]*\))*:")
+
+
+def exam_has_result(rules: Rules, s: Sentence, sent_lower: str, f: Match, window: int = 80) -> bool:
+    """Does the text say what the test showed? A test named with a result ("the straight leg raise reproduces the
+    pain", "a positive McMurray test", "reduced knee reflex", "the knee reflex is normal") is a finding; a test named
+    as a procedure ("Ligaments: Lachman, anterior drawer and pivot shift", "check the knee reflex") is not. Signs
+    that are findings by name (an effusion, joint-line tenderness) need no result (context.yaml exam_procedures
+    lists the tests that do; a named sign, "Tinel's sign at the fibular neck", is one). The result is looked for
+    in the phrase itself and within `window` characters of it in its clause (up to a ';'), or anywhere after a
+    test that heads a definition ("McMurray test: ... a click suggests a tear"); table rows are left to the grid
+    reader."""
+    if (rules.exam_result is None or f.value not in rules.exam_procedures or s.table or "|" in sent_lower
+            or "<td" in sent_lower or f.surface.lower().endswith("sign")):
+        return True
+    a, b = f.start - s.start, f.end - s.start
+    if _DEFINITION.match(sent_lower, b):
+        return rules.exam_result.search(sent_lower, a) is not None
+    lo = max(0, a - window, sent_lower.rfind(";", 0, a) + 1)
+    semi = sent_lower.find(";", b)
+    hi = min(len(sent_lower), b + window, semi if semi >= 0 else len(sent_lower))
+    return rules.exam_result.search(sent_lower, lo, hi) is not None
+
+
 def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: str,
              demographic_context: bool, onset_context: bool = False) -> str | None:
     """Kind of a Version 2 mention: exam findings and timings are what they say (morning stiffness only where
     the sentence speaks of morning stiffness); a weak onset phrase is an onset only in a clause that speaks of
     a start; a demographic only where the text says who is affected."""
     if f.kind == "f_exam":
-        return "exam_finding"
+        return "exam_finding" if exam_has_result(rules, s, sent_lower, f) else None
     if f.kind == "f_timing":
         if f.value.startswith("morning_stiffness"):
             return None  # decided by the sentence's stated duration (morning_stiffness)

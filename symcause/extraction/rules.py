@@ -174,6 +174,8 @@ class Rules:
     not_self_risk: frozenset[str]          # risk factors a condition's own name does not imply
     stopping_words: tuple[str, ...] = ()   # "stopping", "avoiding": a relieving cue then these then an activity
     cause_link: re.Pattern[str] | None = None   # context.yaml cause_links, as one pattern
+    exam_result: re.Pattern[str] | None = None  # context.yaml exam_results: a test named with what it showed
+    exam_procedures: frozenset[str] = frozenset()   # exam findings named by a test, which need a stated result
 
 
 def build_rules(vocab: Vocab) -> Rules:
@@ -193,6 +195,9 @@ def build_rules(vocab: Vocab) -> Rules:
         stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
         cause_link=re.compile(r"\b(?:" + "|".join(re.escape(norm_phrase(w)) for w in sorted(
             ctx.get("cause_links") or ["(?!)"], key=len, reverse=True)) + r")\b", re.I),
+        exam_result=re.compile(r"\b(?:" + "|".join(re.escape(w.lower()) for w in sorted(
+            ctx.get("exam_results") or ["(?!)"], key=len, reverse=True)) + r")\b"),
+        exam_procedures=frozenset(ctx.get("exam_procedures") or ()),
     )
 
 

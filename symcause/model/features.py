@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from symcause.extraction.document import kept_matches
 from symcause.extraction.extractor import cached_extractor
 
 _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X",
@@ -40,7 +41,7 @@ def concept_tokens(text: str) -> list[str]:
     an N prefix marks a negated mention, and a region after a boundary ("stops above the knee")."""
     mx, coarse = _matchers()
     low = text.lower()
-    matches = mx.phrases.find(low, text, mx.groups)
+    matches = kept_matches(mx.phrases.find(low, text, mx.groups))   # as the extractor reads them
     fwd = [m for m in matches if m.kind == "neg_forward"]
     bwd = [m for m in matches if m.kind == "neg_backward"]
     bounds = [m for m in matches if m.kind == "boundary"]   # "stops above the knee": the knee is not reached

@@ -325,3 +325,42 @@ def test_see_a_doctor_warnings_attach_only_to_covered_conditions(extractor):
     r, _ = run(extractor, text)
     flagged = {f["condition_id"] for f in r.factors if f["scope"] == "document"}
     assert flagged == {"meniscus_tear"}
+
+
+def test_a_test_named_as_a_procedure_is_no_finding(extractor):
+    # the tests a clinician *does* are not what they *found*: a finding says what the test showed
+    r, _ = run(extractor, "Meniscus tears are common. Ligaments: Lachman, anterior drawer and pivot shift; "
+                          "posterior sag for the PCL. The McMurray test reproduces joint-line pain in a meniscus tear.")
+    exams = factors(r, "exam_finding")
+    assert ("exam_finding", "mcmurray_positive") in exams
+    assert not {"lachman_positive", "anterior_drawer_positive", "pivot_shift_positive"} & {v for _, v in exams}
+
+
+def test_a_test_heading_a_definition_takes_the_result_after_it(extractor):
+    r, _ = run(extractor, "A meniscus tear often follows a twist.\n\nMcMurray test: the knee is bent and straightened "
+                          "while the lower leg is rotated; joint-line pain or a click suggests a tear.\n\n"
+                          "Slump test: a seated version.")
+    exams = {v for _, v in factors(r, "exam_finding")}
+    assert "mcmurray_positive" in exams and "slump_positive" not in exams
+
+
+def test_signs_that_are_findings_by_name_need_no_result(extractor):
+    r, _ = run(extractor, "Prepatellar bursitis follows kneeling. On examination there is an effusion over the kneecap.")
+    assert ("exam_finding", "effusion") in factors(r)
+
+
+def test_findings_a_clause_points_elsewhere_are_not_the_conditions(extractor):
+    r, _ = run(extractor, "A hamstring strain causes sudden pain at the back of the thigh. Dermatomal numbness or "
+                          "pain spreading below the knee suggest a lumbar source instead.")
+    assert ("pain", "thigh_back") in pairs(r, "hamstring")
+    assert not {s for s, _ in pairs(r, "hamstring")} & {"numbness"}
+    assert "dermatomal_sensory_loss" not in {v for _, v in factors(r, cond="hamstring")}
+    r, _ = run(extractor, "Sciatica causes pain down the leg. A reduced ankle jerk points to the spine.")
+    assert ("exam_finding", "reduced_ankle_reflex") in factors(r, cond="sciatica")   # the same cause: kept
+
+
+def test_normal_or_equivocal_and_preserved_findings_are_negated(extractor):
+    r, _ = run(extractor, "Deep gluteal syndrome causes buttock pain on sitting, with a normal or equivocal "
+                          "straight leg raise.")
+    neg = {(f["factor"], f["negated"]) for f in r.factors if f["kind"] == "exam_finding"}
+    assert neg == {("slr_positive", True)}

@@ -1,0 +1,40 @@
+"""The classifier's concept reader (symcause.model.features): the words people write map to the concepts the
+generator's vignettes carry, with negation, masks and lay synonyms read as the extractor reads them."""
+from __future__ import annotations
+
+import pytest
+
+from symcause.model.features import annotate, concept_tokens
+
+
+@pytest.mark.parametrize("text, present, absent", [
+    # pain that runs down a leg is where it goes, not an activity
+    ("pain runs down the outside of my shin", {"R_shin", "S_pain"}, {"F_running"}),
+    ("a pain running down into my calf", {"R_calf"}, {"F_running"}),
+    ("it hurts after running on hills", {"F_running"}, set()),
+    # examination said to be normal negates the region, and 'non-tender' is not tenderness
+    ("Hip examination is full and pain-free and the lumbar spine is non-tender.", {"NR_hip", "NR_lower_back"},
+     {"R_hip", "S_tenderness", "S_pain", "R_lower_back"}),
+    ("Hip and knee examinations are normal.", {"NR_hip", "NR_knee"}, {"R_hip", "R_knee"}),
+    ("Knee exam NAD.", {"NR_knee"}, {"R_knee"}),
+    # lay and clinical shorthand
+    ("the toes on that foot feel fuzzy", {"S_tingling", "R_toes"}, set()),
+    ("the top of his foot feels like it's asleep and he has caught his toe on the step",
+     {"S_numbness", "X_foot_drop"}, set()),
+    ("28F, lateral JLT, 3 locking episodes", {"E_joint_line_tenderness", "S_locking"}, set()),
+    ("Plantarflexion power is 4/5 on the left.", {"E_myotomal_weakness"}, set()),
+    ("pain starts around my belt line and zings down my thigh", {"R_lower_back", "Q_shooting"}, set()),
+    ("a normal or equivocal straight leg raise", {"NE_slr_positive"}, {"E_slr_positive"}),
+    ("no numbness", {"NS_numbness"}, {"S_numbness"}),
+    ("I can't feel my toes", {"R_toes"}, {"NR_toes"}),   # an inability is the finding, not its negation
+])
+def test_concepts(text, present, absent):
+    toks = set(concept_tokens(text))
+    assert present <= toks, (text, sorted(toks))
+    assert not absent & toks, (text, sorted(toks))
+
+
+def test_annotate_appends_the_concepts_after_the_marker():
+    out = annotate("no numbness in the foot")
+    text, concepts = out.split(" ||| ")
+    assert text == "no numbness in the foot" and concepts.split() == concept_tokens("no numbness in the foot")
