@@ -176,6 +176,14 @@ class Rules:
     cause_link: re.Pattern[str] | None = None   # context.yaml cause_links, as one pattern
     exam_result: re.Pattern[str] | None = None  # context.yaml exam_results: a test named with what it showed
     exam_procedures: frozenset[str] = frozenset()   # exam findings named by a test, which need a stated result
+    exam_lead: re.Pattern[str] | None = None    # "look for", "check": the test is done, not found ...
+    exam_strong: re.Pattern[str] | None = None  # ... unless a strong result is stated with it
+
+
+def _words(phrases: list[str] | None) -> re.Pattern[str]:
+    """One whole-word pattern for a vocabulary list (longest first; an empty list matches nothing)."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(w.lower()) for w in sorted(phrases or [], key=len, reverse=True))
+                      + r")\b" if phrases else r"(?!)")
 
 
 def build_rules(vocab: Vocab) -> Rules:
@@ -195,9 +203,10 @@ def build_rules(vocab: Vocab) -> Rules:
         stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
         cause_link=re.compile(r"\b(?:" + "|".join(re.escape(norm_phrase(w)) for w in sorted(
             ctx.get("cause_links") or ["(?!)"], key=len, reverse=True)) + r")\b", re.I),
-        exam_result=re.compile(r"\b(?:" + "|".join(re.escape(w.lower()) for w in sorted(
-            ctx.get("exam_results") or ["(?!)"], key=len, reverse=True)) + r")\b"),
+        exam_result=_words(ctx.get("exam_results")),
         exam_procedures=frozenset(ctx.get("exam_procedures") or ()),
+        exam_lead=_words(ctx.get("exam_procedure_leads")),
+        exam_strong=_words(ctx.get("exam_strong_results")),
     )
 
 

@@ -23,6 +23,8 @@ _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act
 _CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however ")
 # "can't feel my knee", "cannot straighten the leg": the cue negates an ability, which is itself the finding
 _INABILITY = re.compile(r"\b(?:feel|move|straighten|bend|walk|stand|sit|sleep|put weight|bear weight|lift|climb|kneel)\b")
+# "can't sit through a film", "unable to walk far": an activity one cannot do is one that hurts, not one denied
+_CANNOT = re.compile(r"can't|cannot|can not|unable to|couldn't|could not|can't really")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
 TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
@@ -51,7 +53,8 @@ def concept_tokens(text: str) -> list[str]:
         if p is None:
             continue
         negated = any(0 <= m.start - n.end <= 40 and not _CLAUSE_BREAK.search(low, n.end, m.start)
-                      and not _INABILITY.search(low, n.end, m.start) for n in fwd) or \
+                      and not _INABILITY.search(low, n.end, m.end)
+                      and not (p == "F" and _CANNOT.fullmatch(n.surface.lower())) for n in fwd) or \
             any(0 <= n.start - m.end <= 15 and not _CLAUSE_BREAK.search(low, m.end, n.start) for n in bwd) or \
             (p == "R" and any(0 <= m.start - b.end <= 25 for b in bounds))
         n = "N" if negated else ""

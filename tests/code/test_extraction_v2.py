@@ -364,3 +364,11 @@ def test_normal_or_equivocal_and_preserved_findings_are_negated(extractor):
                           "straight leg raise.")
     neg = {(f["factor"], f["negated"]) for f in r.factors if f["kind"] == "exam_finding"}
     assert neg == {("slr_positive", True)}
+
+
+def test_a_test_the_examiner_looks_for_is_no_finding(extractor):
+    r, _ = run(extractor, "Meralgia paresthetica causes burning in the outer thigh. The doctor may look for a "
+                          "Trendelenburg sign, where the pelvis dips when standing on the sore leg.")
+    assert "trendelenburg_positive" not in {v for _, v in factors(r, "exam_finding")}
+    r, _ = run(extractor, "Trochanteric bursitis causes outer hip pain. A positive Trendelenburg sign is common.")
+    assert ("exam_finding", "trendelenburg_positive") in factors(r)

@@ -26,7 +26,13 @@ from symcause.model.features import annotate, concept_tokens
     ("pain starts around my belt line and zings down my thigh", {"R_lower_back", "Q_shooting"}, set()),
     ("a normal or equivocal straight leg raise", {"NE_slr_positive"}, {"E_slr_positive"}),
     ("no numbness", {"NS_numbness"}, {"S_numbness"}),
-    ("I can't feel my toes", {"R_toes"}, {"NR_toes"}),   # an inability is the finding, not its negation
+    ("I can't feel my toes", {"R_toes", "S_numbness"}, {"NR_toes"}),   # an inability is the finding
+    ("can't sit through a film", {"F_sitting"}, {"NF_sitting"}),   # an activity one cannot do is one that hurts
+    ("no pain on walking", {"NS_pain", "NF_walking"}, {"F_walking"}),
+    # the signs clinicians use, in lay words
+    ("Cutting my toenails on the left is impossible", {"F_hip_rotation"}, set()),
+    ("Pain is reproduced by compressing the patella", {"E_patellar_grind_positive"}, set()),
+    ("I switched to minimalist shoes", {"K_footwear"}, set()),
 ])
 def test_concepts(text, present, absent):
     toks = set(concept_tokens(text))
