@@ -134,6 +134,7 @@ class GenerateParams(_Section):
     exam_rate: dict[str, float] = {"lay": 0.15, "clinical": 0.75, "third_person": 0.25}
     both_sides_rate: float = Field(0.1, ge=0, le=1)
     stated_negation_share: float = Field(0.85, ge=0, le=1)
+    condition_weight_power: float = Field(0.0, ge=0, le=2)
 
     @field_validator("exam_rate")
     @classmethod

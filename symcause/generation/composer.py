@@ -64,6 +64,7 @@ class GenSettings:
     both_sides_rate: float = 0.1   # spinal cases in both legs (a one-sided problem is never both)
     prior: float = 0.05            # P(finding | condition) of a finding the knowledge table does not state
     stated_negation_share: float = 0.85   # a negated finding is one the articles deny (else a generic one), where any
+    condition_weight_power: float = 0.0   # within a category, a condition is drawn with weight n_sources ** this
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Profile:
     exams: list[tuple[str, str]] = field(default_factory=list)
     mimic: bool = False
     likelihood: dict[str, float] = field(default_factory=dict)     # "kind:finding" -> P(finding | condition)
+    n_sources: int = 1                                              # sources that state something about it
 
 
 _GENERIC_NEGATIVES = ("numbness", "tingling", "weakness", "swelling", "locking", "clicking", "instability", "stiffness")
@@ -141,6 +143,7 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
     for cid, k, fid, fv, scope in zip(fac.condition_id, fac.kind, fac.fact_id, fac.factor, fac.scope):
         by_fac.setdefault((cid, k), []).append((fid, fv, scope))
     known = knowledge_lookup(knowledge)
+    sources = condition_sources(facts, factors)
     mimics = dict(zip(conditions.condition_id, conditions["mimic"])) if "mimic" in conditions else {}
     out = []
     for r in conditions.sort_values("condition_id").itertuples():
@@ -187,8 +190,18 @@ def build_profiles(conditions: pd.DataFrame, facts: pd.DataFrame, factors: pd.Da
             red_flags=kind("red_flag"), age_mean=age_mean, age_sd=age_sd, female_share=female,
             onsets=kind("onset"), timings=kind("timing"), exams=kind("exam_finding"),
             mimic=bool(mimics.get(r.condition_id, lex.mimic if lex else False)), likelihood=lik,
+            n_sources=sources.get(r.condition_id, 1),
         ))
     return out
+
+
+def condition_sources(facts: pd.DataFrame, factors: pd.DataFrame) -> dict[str, int]:
+    """condition_id -> how many sources state something about it (a symptom, negated or not, or a factor of its
+    own sentence): how much the literature says about a condition, the weight `condition_weight_power` gives it."""
+    own = factors[factors.scope == "sentence"] if "scope" in factors else factors
+    both = pd.concat([facts[["condition_id", "source_id"]], own[["condition_id", "source_id"]]], ignore_index=True)
+    counts = both.drop_duplicates().groupby("condition_id").size()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 def symptom_weight(likelihood: float | None, confidences: list[float], region: str, home: str | None,
@@ -682,6 +695,14 @@ class Composer:
         self.profiles = profs = [p for c in self.cats for p in self.by_cat[c]]
         sizes = np.array([len(self.by_cat[c]) for c in self.cats])
         self._cat_size, self._cat_off = sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        # within a category, condition i is drawn with weight n_sources_i ** power: segment c of _cond_cum rises
+        # from c (exclusive) to c + 1, so searchsorted(c + u) picks a condition of category c
+        cw = np.array([float(p.n_sources) ** s.condition_weight_power for p in profs])
+        seg = np.repeat(np.arange(len(self.cats)), sizes)
+        tot = np.bincount(seg, weights=cw)
+        within = np.cumsum(cw) - np.concatenate([[0.0], np.cumsum(tot)[:-1]])[seg]
+        self._cond_cum = seg + within / tot[seg]
+        self._cond_cum[np.cumsum(sizes) - 1] = np.arange(len(self.cats)) + 1.0   # exact segment ends
         self._codes()
         self._profile_tables()
         self._wording_tables()
@@ -913,7 +934,10 @@ class Composer:
          u_distr2, u_d1, u_d2, u_filler, u_age) = rng.random((27, B))
         pool = np.arange(len(self.cats)) if labels is None else labels
         ci = pool[(u_cat * len(pool)).astype(np.intp)]
-        p = self._cat_off[ci] + _below(u_prof, self._cat_size[ci])
+        if s.condition_weight_power:
+            p = np.minimum(np.searchsorted(self._cond_cum, ci + u_prof, side="right"), len(self.profiles) - 1)
+        else:
+            p = self._cat_off[ci] + _below(u_prof, self._cat_size[ci])
         style = _choice(u_style, self._style_w)
         diff = _choice(u_diff, self._diff_w)
         lo, hi = self._lo[diff], self._hi[diff]

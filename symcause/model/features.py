@@ -20,7 +20,9 @@ from symcause.extraction.extractor import cached_extractor
 
 _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X",
            "f_exam": "E", "f_timing": "T", "f_onset": "O", "f_demo": "D"}
-_CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however ")
+# a negation's scope ends at a clause break: a full stop, "but", or a new clause (", and lately my knees ache")
+_CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however "
+                           r"|,\s+(?:and|so|then|now|lately|since)\b| and (?:now|lately|then|since)\b")
 # "can't feel my knee", "cannot straighten the leg": the cue negates an ability, which is itself the finding
 _INABILITY = re.compile(r"\b(?:feel|move|straighten|bend|walk|stand|sit|sleep|put weight|bear weight|lift|climb|kneel)\b")
 # "can't sit through a film", "unable to walk far": an activity one cannot do is one that hurts, not one denied

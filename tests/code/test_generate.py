@@ -128,7 +128,7 @@ def test_voices_read_differently(seed_vignettes):
     clin = df[df["style"] == "clinical"].text
     third = df[df["style"] == "third_person"].text
     assert lay.str.contains(r"\b(?:I|I've|I'm|my)\b").mean() > 0.95
-    assert clin.str.contains(r"\b\d{2}\s?(?:yo|y/o)?\s?[FM]\b|\bc/o\b|\bPC:|-year-old").mean() > 0.8
+    assert clin.str.contains(r"\b\d{2}\s?(?:yo|y/o)?\s?(?:[FM]|male|female)\b|\bc/o\b|\bPC:|-year-old").mean() > 0.8
     assert third.str.contains(r"\b(?:he|she|his|her|He|She|His|Her)\b").mean() > 0.9
     assert clin.str.contains(r"\bI've\b").mean() < 0.01
 
@@ -299,3 +299,19 @@ def test_third_person_cases_do_not_speak_in_the_first_person(seed_vignettes):
     third = df[df["style"] == "third_person"].text
     assert not third.str.contains(r"\bI (?:have|get|can't|feel|am|do|run)\b").any()
     assert third.str.contains(r"\b(?:she|he) (?:has|gets|can't|feels|is|does|runs)\b").mean() > 0.05
+
+
+@pytest.mark.parametrize("power", [0.0, 1.0])
+def test_conditions_are_drawn_by_the_sources_that_discuss_them(seed_tables, settings, power):
+    # within a category a condition is drawn with weight n_sources ** power (0: uniform)
+    import numpy as np
+
+    comp = load_composer(seed_tables[0], dataclasses.replace(settings, condition_weight_power=power))
+    plan = comp.plan(np.random.default_rng(7), 60_000)
+    drawn = np.bincount(plan.p, minlength=len(comp.profiles)) / 60_000
+    for c in comp.cats:
+        idx = [i for i, p in enumerate(comp.profiles) if p.category == c]
+        w = np.array([comp.profiles[i].n_sources ** power for i in idx], dtype=float)
+        expected = w / w.sum() / len(comp.cats)
+        assert np.allclose(drawn[idx], expected, atol=0.01), (c, drawn[idx], expected)
+    assert all(p.n_sources >= 1 for p in comp.profiles)
