@@ -58,6 +58,9 @@ HANDWRITTEN_KEYS = ("id", "text", "category", "style")
 # inputs
 
 
+HAND_SETS = ("handwritten", "handwritten_dev", "handwritten_blind2")   # the hand-written sets, in report order
+
+
 def read_handwritten(path: Path) -> pd.DataFrame:
     """The hand-written cases (JSON Lines: id, text, category, style, ...), checked line by line."""
     if not path.is_file():
@@ -94,7 +97,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 def _comparison_sections(results: dict[str, Any]) -> list[str]:
     """Baselines, the seeds-only ablation and the in-scope / out-of-scope split, as report sections."""
     out: list[str] = []
-    hand = [s for s in ("handwritten", "handwritten_dev") if s in results]
+    hand = [s for s in HAND_SETS if s in results]
     rows = [["text model (seeds + corpus)", *(results[s]["macro_f1"] for s in hand),
              *(results[s]["top2_accuracy"] for s in hand)]]
     so, nb = results.get("seeds_only", {}), results.get("knowledge_nb", {})
@@ -138,7 +141,9 @@ def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str,
            "Baseline TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression trained on split "
            "`train` of the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned "
            "on): they measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning "
-           "decisions are made on (never trained on). Research use only, not for diagnosis.", "",
+           "decisions are made on (never trained on). `handwritten_blind2` is a second blind set, written later by "
+           "someone who had seen neither the code nor the vignettes (never trained or tuned on). Research use only, "
+           "not for diagnosis.", "",
            "In brackets: 95% percentile bootstrap intervals (cases resampled with replacement).", "",
            _table(["set", "n", "accuracy", "macro-F1", "top-2 accuracy", "ECE", "Brier"],
                   [[s, results[s]["n"], ci(s, "accuracy"), ci(s, "macro_f1"), ci(s, "top2_accuracy"), ci(s, "ece"),
@@ -264,11 +269,11 @@ def headline_metrics(results: dict[str, Any], extraction: dict[str, Any], genera
     accuracy, top-2 and ECE; the two baselines on the hand-written sets; extraction F1 per set; what the
     generator's drop rule did. Everything else stays in the reports."""
     out: dict[str, Any] = {"model": {}, "baselines": {}, "extraction": {}, "generation": {}}
-    for s in ("test", "handwritten", "handwritten_dev"):
+    for s in ("test", *HAND_SETS):
         if s in results:
             out["model"][s] = {k: results[s][k] for k in ("macro_f1", "accuracy", "top2_accuracy", "ece")}
     for name in ("knowledge_nb", "seeds_only"):
-        for s in ("handwritten", "handwritten_dev"):
+        for s in HAND_SETS:
             value = results.get(name, {}).get(s, {}).get("macro_f1")
             if value is not None:
                 out["baselines"][f"{name}_{s}_macro_f1"] = value
@@ -299,7 +304,8 @@ class Extras:
 
 def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
                  prm: EvaluateParams, train_params: TrainParams, dev_path: Path | None = None,
-                 extras: Extras | None = None, prior: float = 0.05) -> dict[str, Any]:
+                 extras: Extras | None = None, prior: float = 0.05,
+                 blind2_path: Path | None = None) -> dict[str, Any]:
     """Score the model and write reports/model (atomically, as a whole) and the headline metrics; returns the
     results. `train_params` configure the learning-curve models."""
     ex = extras or Extras()
@@ -309,11 +315,13 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
     model = load_model(model_path)
     results, pairs, cases, probas = evaluate_sets(model, vignettes, handwritten, list(prm.splits))
     hand_sets = {"handwritten": handwritten}
-    if dev_path is not None:
-        dev = read_handwritten(dev_path)
-        hand_sets["handwritten_dev"] = dev
-        results["handwritten_dev"], pairs["handwritten_dev"], dev_proba = score_cases(model, dev)
-        probas["handwritten_dev"] = (pairs["handwritten_dev"][0], dev_proba)
+    for name, path in (("handwritten_dev", dev_path), ("handwritten_blind2", blind2_path)):
+        if path is None:
+            continue
+        cases_df = read_handwritten(path)
+        hand_sets[name] = cases_df
+        results[name], pairs[name], set_proba = score_cases(model, cases_df)
+        probas[name] = (pairs[name][0], set_proba)
     for name, (y, proba) in probas.items():
         results[name]["ci95"] = bootstrap_ci(y, proba, prm.bootstrap, prm.bootstrap_seed)
     if ex.knowledge is not None and ex.knowledge.is_file():

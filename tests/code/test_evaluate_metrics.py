@@ -45,3 +45,30 @@ def test_structured_fields_and_text_share_one_encoding():
     toks = text_to_structured("My kneecap hurts on the stairs and I have flat feet, no swelling.").split()
     assert {"S_pain", "R_knee_front", "RC_knee", "F_stairs", "K_flat_feet"} <= set(toks)
     assert not any("swelling" in t for t in toks)  # negated findings are not fields
+
+
+def test_the_hand_written_sets_are_valid_and_share_no_case(root):
+    # three sets with three roles (blind, development, second blind): a case in two of them would leak tuning
+    from symcause.core.params import load_params
+    from symcause.model.evaluation import HAND_SETS, read_handwritten
+
+    prm = load_params(root / "params.yaml").evaluate
+    sets = {name: read_handwritten(root / getattr(prm, name)) for name in HAND_SETS}
+    assert {name: len(df) for name, df in sets.items()} == {"handwritten": 108, "handwritten_dev": 120,
+                                                            "handwritten_blind2": 90}
+    norm = {name: {" ".join(t.lower().split()) for t in df.text} for name, df in sets.items()}
+    assert not norm["handwritten"] & norm["handwritten_dev"]
+    assert not norm["handwritten_blind2"] & (norm["handwritten"] | norm["handwritten_dev"])
+    for df in sets.values():   # every category present in every set
+        assert set(df.category) == set(CATEGORIES)
+
+
+def test_the_headline_holds_every_hand_written_set():
+    from symcause.model.evaluation import headline_metrics
+
+    scores = {"macro_f1": 0.5, "accuracy": 0.5, "top2_accuracy": 0.7, "ece": 0.1}
+    results = {s: dict(scores) for s in ("test", "handwritten", "handwritten_dev", "handwritten_blind2")}
+    results["knowledge_nb"] = {s: {"macro_f1": 0.4} for s in ("handwritten", "handwritten_dev", "handwritten_blind2")}
+    out = headline_metrics(results, {}, {})
+    assert set(out["model"]) == {"test", "handwritten", "handwritten_dev", "handwritten_blind2"}
+    assert out["baselines"]["knowledge_nb_handwritten_blind2_macro_f1"] == 0.4
