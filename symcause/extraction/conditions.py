@@ -178,7 +178,29 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
             mentions = [_as_owner(c, owner, owner_words, text) for c in mentions]
         per_sentence.append(mentions)
         learn_aliases(text, s, ms, mentions, alias_to)
+    heading_aliases(doc, per_sentence, alias_to)
     return Mentions(per_sentence, alias_to)
+
+
+def heading_aliases(doc: Document, per_sentence: list[list[ConditionMention]], alias_to: dict[str, str]) -> None:
+    """A heading that names a condition by the short form its first sentence defines ("PVNS, or Tenosynovial Giant
+    Cell Tumour" over "Pigmented villonodular synovitis (PVNS) is ..."): the short form was learnt after the heading
+    was read, so a heading with no mention gets one for each alias it contains (whole words), and its section is
+    that condition's."""
+    if not alias_to:
+        return
+    named = {c.key: c for mentions in per_sentence for c in mentions}
+    for k, s in enumerate(doc.sentences):
+        if not s.heading or per_sentence[k]:
+            continue
+        low = doc.text[s.start:s.end].lower()
+        found = []
+        for alias, key in alias_to.items():
+            m = re.search(r"(?<![\w-])" + re.escape(alias) + r"(?![\w-])", low) if len(alias) >= 3 else None
+            if m and key in named:
+                c = named[key]
+                found.append(ConditionMention(s.start + m.start(), s.start + m.end(), key, c.name, c.origin))
+        per_sentence[k] = sorted(found, key=lambda c: c.start)[:1]
 
 
 def _as_owner(c: ConditionMention, owner: ConditionMention, owner_words: set[str], text: str) -> ConditionMention:

@@ -372,3 +372,12 @@ def test_a_test_the_examiner_looks_for_is_no_finding(extractor):
     assert "trendelenburg_positive" not in {v for _, v in factors(r, "exam_finding")}
     r, _ = run(extractor, "Trochanteric bursitis causes outer hip pain. A positive Trendelenburg sign is common.")
     assert ("exam_finding", "trendelenburg_positive") in factors(r)
+
+
+def test_a_heading_that_uses_the_short_form_defined_below_it_names_the_section(extractor):
+    text = ("PVNS, or Tenosynovial Giant Cell Tumour\n\nPigmented villonodular synovitis (PVNS) is an overgrowth of "
+            "the joint lining.\n\nWhat people tell me:\n\n* the knee swells again and again\n* a dull ache and "
+            "stiffness\n")
+    r, conds = run(extractor, text, ["PVNS, or Tenosynovial Giant Cell Tumour"])
+    pvns = [c for c in conds if "villonodular" in c]
+    assert pvns and ("swelling", "knee") in pairs(r, pvns[0])
