@@ -55,10 +55,16 @@ class Extractor:
         return finish(self.rules, doc, found.per_sentence, conditions, scopes, facts, factors)
 
 
+_ENUMERATION = 3   # a sentence inheriting this many conditions at once: its symptoms need regions of their own
+
+
 def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMention]],
                    conditions: dict[str, DocCondition], scopes: Scopes,
                    grids: dict[int, tuple[Grid, int]] | None = None) -> tuple[list[Row], list[Row]]:
-    """Phase 4: each sentence's symptom facts (none in red-flag blocks) and factor facts, per focus condition;
+    """Phase 4: each sentence's symptom facts (none in red-flag blocks; where a sentence that names no condition
+    inherits three or more at once, only symptoms with a region of their own: after "Patellofemoral pain, ITB
+    syndrome and shin splints all recur ...", "Below are five faults, with the pain each tends to produce" does not
+    place pain for each) and factor facts, per focus condition;
     rows of an oriented comparison table give facts per cell (grids.py)."""
     facts: list[Row] = []
     factors: list[Row] = []
@@ -83,12 +89,13 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
         ms, named, sent_text = doc.matches[k], mentions[k], doc.sentence_text(k)
         cond_spans = [(c.start, c.end) for c in named]
         focus_spans = [(c.start, c.end) for c in named if c.key in sc.focus]
+        enumerated = sc.inherited and len(sc.focus) >= _ENUMERATION
         for key in sc.focus:
             cid = conditions[key].condition_id
             kms = redirected(rules, s, sent_text, ms, conditions[key])
             if not sc.red_block:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
-                                           sc.inherited, context_regions))
+                                           sc.inherited, context_regions, own_regions_only=enumerated))
             own_spans = [(c.start, c.end) for c in named if c.key == key]
             factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, kms, focus_spans, sc.red_here,
                                         sc.inherited, own_spans, sc.list_cue, sc.demographic_context))

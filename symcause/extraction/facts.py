@@ -137,7 +137,7 @@ def clause_regions(sym: Match, syms: list[Match], owns: dict[int, list[Match]], 
 
 def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
                   cond_spans: list[tuple[int, int]], conditions: dict[str, DocCondition],
-                  inherited: bool, context_regions: tuple[str, ...] = ()) -> list[Row]:
+                  inherited: bool, context_regions: tuple[str, ...] = (), own_regions_only: bool = False) -> list[Row]:
     """Symptom-region facts of one sentence for condition `cid`. A symptom pairs with the regions of its clause,
     else of the sentence, else of the paragraph so far (`context_regions`: "Fluid collects over the outer thigh.
     The result is a soft swelling with bruising."), else the condition's own region."""
@@ -187,6 +187,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
         fixed = rules.vocab.symptoms.get(sym.value, {}).get("region")
         if fixed:  # "a limp": of the whole leg, wherever the pain of the sentence is
             region_values = [fixed]
+        if not region_values and own_regions_only:
+            continue   # a sentence about several conditions at once places no symptom by context or by name
         if not region_values and context_regions:
             region_values, region_src = list(context_regions), "paragraph"
         if not region_values:

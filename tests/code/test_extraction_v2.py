@@ -381,3 +381,15 @@ def test_a_heading_that_uses_the_short_form_defined_below_it_names_the_section(e
     r, conds = run(extractor, text, ["PVNS, or Tenosynovial Giant Cell Tumour"])
     pvns = [c for c in conds if "villonodular" in c]
     assert pvns and ("swelling", "knee") in pairs(r, pvns[0])
+
+
+def test_a_sentence_inheriting_several_conditions_places_no_symptom_by_context(extractor):
+    # "the pain each tends to produce" after a list of four conditions says where none of them hurts ...
+    r, _ = run(extractor, "Running pain at the knee and hip is often about movement. Patellofemoral pain syndrome, "
+                          "iliotibial band syndrome, gluteal tendinopathy and shin splints all recur if the driver is "
+                          "left alone. Below are five movement faults, with the pain each tends to produce.")
+    assert not [f for f in r.facts if "Below are five" in f["evidence"]]
+    # ... but a symptom with its own region is stated of each ("Characteristics: ... groin pain")
+    r, _ = run(extractor, "Hip osteoarthritis, labral tears and femoroacetabular impingement can refer pain to the "
+                          "knee. The pain is often worse with hip movements and can come with groin pain.")
+    assert ("pain", "groin") in pairs(r, "hip_osteoarthritis")
