@@ -126,6 +126,11 @@ def test_red_flag_bullets_in_lay_words(extractor):
     ("Rheumatoid arthritis brings morning stiffness lasting more than an hour.", "timing", "morning_stiffness_long"),
     ("Spinal stenosis makes walking painful, and the pain is relieved by bending forward.", "timing",
      "walking_eased_by_bending_forward"),
+    ("Lumbar spinal stenosis makes both calves ache on walking, and the pain eases after a few minutes of sitting or "
+     "bending forward.", "timing", "walking_eased_by_bending_forward"),
+    ("Popliteal artery entrapment gives a calf ache on brisk walking that goes within a minute or two of stopping.",
+     "timing", "walking_eased_by_rest"),
+    ("Pigmented villonodular synovitis makes the knee swell, often after a long walk.", "timing", "after_activity"),
     ("Osgood-Schlatter disease is most common in teenagers who play sport.", "demographic", "adolescent"),
     ("Iliotibial band syndrome mainly affects runners and cyclists.", "demographic", "runner"),
 ])
@@ -393,3 +398,9 @@ def test_a_sentence_inheriting_several_conditions_places_no_symptom_by_context(e
     r, _ = run(extractor, "Hip osteoarthritis, labral tears and femoroacetabular impingement can refer pain to the "
                           "knee. The pain is often worse with hip movements and can come with groin pain.")
     assert ("pain", "groin") in pairs(r, "hip_osteoarthritis")
+
+
+def test_normal_at_rest_is_not_pain_at_rest(extractor):
+    r, _ = run(extractor, "Popliteal artery entrapment causes calf pain on walking. The ankle pulses may be normal at "
+                          "rest but fade when the foot is pushed down.")
+    assert ("timing", "pain_at_rest") not in factors(r, "timing")
