@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install repro test test-fast lint bench report release exp clean help
+.PHONY: install repro test test-fast lint bench report release exp spread clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ -/'
@@ -42,6 +42,9 @@ report: install  ## reports/benchmark.md: metrics/params diff vs REPORT_REV (def
 release: install  ## tag and push a dataset release: make release VERSION=X.Y.Z (checks clean tree, dvc.lock, SHA256SUMS)
 	@test -n "$(VERSION)" || { echo "make release: VERSION is not set: make release VERSION=X.Y.Z (= publish.version in params.yaml)" >&2; exit 2; }
 	$(BIN)/python -m symcause.devtools.release --version $(VERSION)
+
+spread: install  ## how much the hand-written scores move with the seed alone (4 seeds, a few minutes; nothing changed)
+	$(BIN)/python -m symcause.devtools.seed_spread $(if $(SEEDS),--seeds $(SEEDS))
 
 EXP_KEEP = Experiment|model\.handwritten\.macro_f1|model\.handwritten\.top2_accuracy|model\.handwritten\.ece|model\.handwritten_dev\.macro_f1|model\.test\.macro_f1|train\.C$$|generate\.n$$
 
