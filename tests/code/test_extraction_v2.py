@@ -223,6 +223,13 @@ def test_bare_claudication_is_not_arterial_disease(extractor):
     text = "Larger facet cysts cause claudication, with walking tolerance improving on bending forward.\n"
     _, conds = run(extractor, text)
     assert "peripheral_artery_disease" not in conds
+    _, conds = run(extractor, "Lumbar facet cysts press on the nerve root. Larger cysts cause claudication, with "
+                              "walking tolerance improved by bending forward. Claudication is worse on standing.\n")
+    assert not [c for c in conds if "claudication" in c]   # a presentation, not a condition of its own
+    _, conds = run(extractor, "Chronic exertional compartment syndrome causes a tight calf when running.\n\n"
+                              "| Condition | Exam |\n|---|---|\n| Compartment syndrome | Normal at rest; muscle bulge |"
+                              "\n\nA muscle bulge may be tender after exercise.")
+    assert not [c for c in conds if "bulge" in c]   # a sign, not a condition
 
 
 # ---- attribution and regions: causes after a link, landmarks, symptoms listed together
