@@ -85,30 +85,49 @@ _OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside
                         r"his\s+|her\s+|one\s+|both\s+)?(?:\w+\s+)?$", re.I)
 
 
+# "low back pain, just off the midline, often spreading into the buttock and sometimes the back of the thigh": the
+# regions a symptom spreads to are its own too (up to the end of the clause)
+_SPREADS = re.compile(r"[^;.:]{0,60}?\b(?:spread(?:s|ing)?|radiat(?:es|ing)|travel(?:s|ling|ing)?|extend(?:s|ing)?|"
+                      r"shoot(?:s|ing)?|run(?:s|ning)?|go(?:es|ing)?|pass(?:es|ing)?|mov(?:es|ing))\s+"
+                      r"(?:\w+\s+)?(?:into|to|down(?:\s+(?:to|into))?|towards?)\s+(?:the\s+|your\s+)?$", re.I)
+_THEN_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or))\s*(?:(?:sometimes|often|occasionally|even|also|rarely|usually)\s+)?"
+                       r"(?:(?:into|to|down)\s+)?(?:the\s+|your\s+)?", re.I)
+
+
 def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match]) -> list[Match]:
     """The region a symptom names itself: right before it ("calf pain", "knee swelling") or right after it
-    ("pain in the outer thigh", "swelling behind the knee"). Then the other regions of its clause are not its
-    own ("sudden sharp calf pain, swelling and bruising near the ankle": the pain is in the calf)."""
+    ("pain in the outer thigh", "swelling behind the knee"), and the regions it is said to spread to ("low back
+    pain ... spreading into the buttock and sometimes the back of the thigh"). Then the other regions of its clause
+    are not its own ("sudden sharp calf pain, swelling and bruising near the ankle": the pain is in the calf)."""
     def gap(a: int, b: int) -> str:
         return sent_text[a - s.start:b - s.start]
 
+    own: list[Match] = []
     before = [r for r in regs if r.end <= sym.start and not gap(r.end, sym.start).strip(" -")]
+    after = [r for r in regs if r.start >= sym.end and _OWN_AFTER.match(gap(sym.end, r.start))]
     if before:  # "hip and groin pain": the regions coordinated before it too
         own = [before[-1]]
         for r in reversed([r for r in regs if r.end <= own[0].start]):
             if not _AND.fullmatch(gap(r.end, own[0].start)):
                 break
             own.insert(0, r)
-        return own
-    after = [r for r in regs if r.start >= sym.end and _OWN_AFTER.match(gap(sym.end, r.start))]
-    if after:  # "pain in the hip, groin and thigh": the regions coordinated after it too
+    elif after:  # "pain in the hip, groin and thigh": the regions coordinated after it too
         own = [after[0]]
         for r in [r for r in regs if r.start >= own[0].end]:
             if not _AND.fullmatch(gap(own[-1].end, r.start)):
                 break
             own.append(r)
-        return own
-    return []
+    if not own:
+        return []
+    end = max(own[-1].end, sym.end)
+    spread = [r for r in regs if r.start >= end and _SPREADS.match(gap(end, r.start))]
+    if spread:
+        own.append(spread[0])
+        for r in [r for r in regs if r.start >= spread[0].end]:
+            if not (_AND.fullmatch(gap(own[-1].end, r.start)) or _THEN_AND.fullmatch(gap(own[-1].end, r.start))):
+                break
+            own.append(r)
+    return own
 
 
 def clause_regions(sym: Match, syms: list[Match], owns: dict[int, list[Match]], regs: list[Match],

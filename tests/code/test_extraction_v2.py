@@ -411,3 +411,12 @@ def test_normal_at_rest_is_not_pain_at_rest(extractor):
     r, _ = run(extractor, "Popliteal artery entrapment causes calf pain on walking. The ankle pulses may be normal at "
                           "rest but fade when the foot is pushed down.")
     assert ("timing", "pain_at_rest") not in factors(r, "timing")
+
+
+def test_the_regions_a_symptom_spreads_to_are_its_own(extractor):
+    r, _ = run(extractor, "Facet joint syndrome causes one-sided low back pain, just off the midline, often spreading "
+                          "into the buttock and sometimes the back of the thigh.")
+    assert {("pain", "lower_back"), ("pain", "buttock"), ("pain", "thigh_back")} <= pairs(r)
+    # a region after a boundary is not reached
+    r, _ = run(extractor, "Meralgia paresthetica causes burning in the outer thigh that stops above the knee.")
+    assert ("pain", "knee") not in pairs(r)
