@@ -67,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     root = find_project_root()
     params = load_params(root / "params.yaml")
     ev = params.evaluate
-    paths: dict[str, str | None] = {"handwritten": ev.handwritten, "handwritten_dev": ev.handwritten_dev,
-                                    "handwritten_blind2": ev.handwritten_blind2}
-    sets = {name: read_handwritten(root / path) for name in HAND_SETS if (path := paths.get(name))}
+    sets = {name: read_handwritten(root / path) for name in HAND_SETS if (path := getattr(ev, name, None))}
     seeds = args.seeds or [params.generate.seed, 1, 2, 3]
     n = args.n or params.generate.n
     per_seed: dict[int, dict[str, Any]] = {}

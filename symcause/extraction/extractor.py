@@ -90,9 +90,10 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
         cond_spans = [(c.start, c.end) for c in named]
         focus_spans = [(c.start, c.end) for c in named if c.key in sc.focus]
         enumerated = sc.inherited and len(sc.focus) >= _ENUMERATION
+        redirects = redirect_clauses(rules, s, sent_text)
         for key in sc.focus:
             cid = conditions[key].condition_id
-            kms = redirected(rules, s, sent_text, ms, conditions[key])
+            kms = redirected(ms, redirects, conditions[key])
             if not sc.red_block:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions, own_regions_only=enumerated))
@@ -102,33 +103,50 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
     return facts, factors
 
 
-_REDIRECT = re.compile(r"\b(?:suggests?|suggesting|points?(?: strongly)? (?:to|towards)|pointing (?:to|towards)|"
-                       r"indicates?)\b([^;.]*)")
+@dataclass(frozen=True)
+class Redirect:
+    """A clause that sends its findings to a target ("... suggest a lumbar source instead"): its span in the
+    document and what the target is."""
+    start: int
+    end: int
+    instead: bool            # the target says "instead"
+    mimic: bool              # the target names a mimic (vascular, bone, infection, tumour)
+    category: str            # the target's category (categorise) ...
+    confidence: float        # ... and how sure that is
+    words: frozenset[str]    # the target's words of four letters or more
 
 
-def redirected(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], cond: DocCondition) -> list[Match]:
+def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect]:
+    """The clauses of a sentence that send their findings somewhere ("suggests", "points to": context.yaml
+    redirect_cues), from the clause start (sentence, ';' or ':') to the end of the target; read once per sentence."""
+    if rules.redirect is None:
+        return []
+    low = sent_text.lower()
+    out = []
+    for m in rules.redirect.finditer(low):
+        target = m.group(1)
+        if not target.strip():
+            continue
+        cat, conf = categorise(rules, target)
+        lo = max(low.rfind(";", 0, m.start()), low.rfind(":", 0, m.start())) + 1
+        out.append(Redirect(s.start + lo, s.start + m.end(), " instead" in target, is_mimic(rules, target), cat, conf,
+                            frozenset(re.findall(r"[a-z]{4,}", target))))
+    return out
+
+
+def redirected(ms: list[Match], redirects: list[Redirect], cond: DocCondition) -> list[Match]:
     """The matches of a sentence that speak of `cond`: findings a clause says point elsewhere ("Dermatomal
     numbness or reflex loss suggest a lumbar source instead", "burning in the sole suggests an irritated nerve",
     "pain on hopping suggests a stress fracture") are another cause's, not this condition's. A clause redirects
     when its target says "instead", names a mimic (for a condition that is not one), or is confidently of another
     category (categorise, >= 0.75) and shares no word with the condition's name ("a tight band" is still the
     iliotibial band's)."""
-    low = sent_text.lower()
-    drop: list[tuple[int, int]] = []
-    for m in _REDIRECT.finditer(low):
-        target = m.group(1)
-        if not target.strip():
-            continue
-        away = " instead" in target
-        if not away and not cond.mimic and is_mimic(rules, target):
-            away = True
-        if not away:
-            cat, conf = categorise(rules, target)
-            own = {w for w in re.findall(r"[a-z]{4,}", cond.name.lower())}
-            away = conf >= 0.75 and cat != cond.category and not own & set(re.findall(r"[a-z]{4,}", target))
-        if away:
-            lo = max(low.rfind(";", 0, m.start()), low.rfind(":", 0, m.start())) + 1
-            drop.append((s.start + lo, s.start + m.end()))
+    if not redirects:
+        return ms
+    own = frozenset(re.findall(r"[a-z]{4,}", cond.name.lower()))
+    drop = [(r.start, r.end) for r in redirects
+            if r.instead or (r.mimic and not cond.mimic)
+            or (r.confidence >= 0.75 and r.category != cond.category and not own & r.words)]
     if not drop:
         return ms
     return [x for x in ms if not any(a <= x.start < b for a, b in drop)]

@@ -355,17 +355,17 @@ def exam_has_result(rules: Rules, s: Sentence, sent_lower: str, f: Match, window
             or "<td" in sent_lower):
         return True
     a, b = f.start - s.start, f.end - s.start
-    if f.surface.lower().endswith("sign") and not (rules.exam_lead and rules.exam_lead.search(sent_lower, max(0, a - 30), a)):
+    lo = max(0, a - window, sent_lower.rfind(";", 0, a) + 1)
+    # "look for a Trendelenburg sign", "check the knee reflex": the examiner's doing, within 30 characters before
+    led = rules.exam_lead is not None and rules.exam_lead.search(sent_lower, max(lo, a - 30), a) is not None
+    if f.surface.lower().endswith("sign") and not led:
         return True
     if _DEFINITION.match(sent_lower, b):
         return rules.exam_result.search(sent_lower, a) is not None
-    lo = max(0, a - window, sent_lower.rfind(";", 0, a) + 1)
     semi = sent_lower.find(";", b)
     hi = min(len(sent_lower), b + window, semi if semi >= 0 else len(sent_lower))
-    if rules.exam_lead is not None and rules.exam_strong is not None and rules.exam_lead.search(
-            sent_lower, max(lo, a - 30), a):
-        return rules.exam_strong.search(sent_lower, lo, hi) is not None   # "look for a Trendelenburg sign"
-    return rules.exam_result.search(sent_lower, lo, hi) is not None
+    strong = rules.exam_strong if led and rules.exam_strong is not None else rules.exam_result
+    return strong.search(sent_lower, lo, hi) is not None
 
 
 def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: str,

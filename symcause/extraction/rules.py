@@ -178,6 +178,7 @@ class Rules:
     exam_procedures: frozenset[str] = frozenset()   # exam findings named by a test, which need a stated result
     exam_lead: re.Pattern[str] | None = None    # "look for", "check": the test is done, not found ...
     exam_strong: re.Pattern[str] | None = None  # ... unless a strong result is stated with it
+    redirect: re.Pattern[str] | None = None     # context.yaml redirect_cues, then the clause's target (group 1)
 
 
 def _words(phrases: list[str] | None) -> re.Pattern[str]:
@@ -207,6 +208,7 @@ def build_rules(vocab: Vocab) -> Rules:
         exam_procedures=frozenset(ctx.get("exam_procedures") or ()),
         exam_lead=_words(ctx.get("exam_procedure_leads")),
         exam_strong=_words(ctx.get("exam_strong_results")),
+        redirect=re.compile(_words(ctx.get("redirect_cues")).pattern + r"([^;.]*)"),
     )
 
 

@@ -25,8 +25,9 @@ _CLAUSE_BREAK = re.compile(r"[.;!?]| but | although | though | however "
                            r"|,\s+(?:and|so|then|now|lately|since)\b| and (?:now|lately|then|since)\b")
 # "can't feel my knee", "cannot straighten the leg": the cue negates an ability, which is itself the finding
 _INABILITY = re.compile(r"\b(?:feel|move|straighten|bend|walk|stand|sit|sleep|put weight|bear weight|lift|climb|kneel)\b")
-# "can't sit through a film", "unable to walk far": an activity one cannot do is one that hurts, not one denied
-_CANNOT = re.compile(r"can't|cannot|can not|unable to|couldn't|could not|can't really")
+# "can't sit through a film": an activity one cannot do is one that hurts, not one denied (the cues of
+# context.yaml that say "cannot")
+_CANNOT = re.compile(r"can't|cannot")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
 TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
