@@ -196,8 +196,9 @@ class TrainParams(_Section):
     C: float = Field(1.0, gt=0, le=1e6)                   # inverse L2 strength of the logistic regression
     max_iter: int = Field(3000, ge=10, le=100_000)
     class_weight: Literal["balanced"] | None = None
-    concepts: bool = True                                 # vocabulary concept tokens (pipeline/features.py)
+    concepts: bool = True                                 # vocabulary concept tokens (symcause/model/features.py)
     concept_ngram_max: int = Field(2, ge=1, le=3)         # concept token n-grams: 2 pairs a symptom with its region
+    concept_weight: float = Field(1.0, ge=0, le=10)       # scale of the concept-token block against the word block
 
     @field_validator("char_ngram_max")
     @classmethod

@@ -74,7 +74,8 @@ def read_vignette_rows(path: Path, splits: tuple[str, ...] | list[str], columns:
 
 
 def build_model(p: TrainParams) -> Pipeline:
-    """The unfitted pipeline: FeatureUnion(word TF-IDF[, char_wb TF-IDF]) -> LogisticRegression."""
+    """The unfitted pipeline: FeatureUnion([concept TF-IDF x concept_weight,] word TF-IDF[, char_wb TF-IDF])
+    -> LogisticRegression."""
     features: list[tuple[str, Any]] = [
         ("word", TfidfVectorizer(ngram_range=(1, p.word_ngram_max), min_df=p.word_min_df, sublinear_tf=True,
                                  strip_accents="unicode")),
@@ -90,8 +91,10 @@ def build_model(p: TrainParams) -> Pipeline:
     # text -> text + its vocabulary concepts; the concept tokens get their own (case-sensitive) vectorizer
     features.insert(0, ("concepts", TfidfVectorizer(token_pattern=CONCEPT_TOKEN, lowercase=False, sublinear_tf=True,
                                                     ngram_range=(1, p.concept_ngram_max))))
-    return Pipeline([("annotate", FunctionTransformer(annotate_all)), ("features", FeatureUnion(features)),
-                     ("clf", clf)])
+    # the concept block is scaled against the words (transformer_weights): a weight below 1 lets the words that
+    # the vocabularies do not read still count, where the concept tokens alone would decide from a few matches
+    union = FeatureUnion(features, transformer_weights={"concepts": p.concept_weight})
+    return Pipeline([("annotate", FunctionTransformer(annotate_all)), ("features", union), ("clf", clf)])
 
 
 def fit_model(texts: list[str], labels: list[str], p: TrainParams) -> Pipeline:

@@ -5,6 +5,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 import skops.io as sio
 
 from symcause.core.params import TrainParams
@@ -49,3 +50,19 @@ def test_canonical_form_keeps_the_model_and_drops_ids_and_times(tmp_path):
     assert canonical_skops(canon) == canon
     again = sio.loads(canon, trusted=TRUSTED)
     assert again.predict_proba(TEXTS).tolist() == model.predict_proba(TEXTS).tolist()
+
+
+def test_concept_weight_scales_the_concept_block_and_survives_the_file(tmp_path):
+    full = fit_model(TEXTS, LABELS, TrainParams(word_min_df=1, char_ngram_max=0, max_iter=500, concept_weight=1.0))
+    part = fit_model(TEXTS, LABELS, TrainParams(word_min_df=1, char_ngram_max=0, max_iter=500, concept_weight=0.4))
+    annotated = part.named_steps["annotate"].transform(TEXTS[:1])
+    n_concepts = len(part.named_steps["features"].transformer_list[0][1].vocabulary_)
+    x_full = full.named_steps["features"].transform(annotated).toarray()[0]
+    x_part = part.named_steps["features"].transform(annotated).toarray()[0]
+    assert x_full[:n_concepts].max() > 0                       # the text has concept tokens
+    assert x_part[:n_concepts] == pytest.approx(0.4 * x_full[:n_concepts])
+    assert x_part[n_concepts:].tolist() == x_full[n_concepts:].tolist()   # the word block is untouched
+    save_model(part, tmp_path / "m.skops")
+    again = load_model(tmp_path / "m.skops")
+    assert again.named_steps["features"].transformer_weights == {"concepts": 0.4}
+    assert again.predict_proba(TEXTS).tolist() == part.predict_proba(TEXTS).tolist()
