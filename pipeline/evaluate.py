@@ -28,7 +28,8 @@ def evaluate(params: Params, root: Path) -> str:
                     generation_summary=(root / prm.vignettes).parent / "generation.json", headline=root / prm.headline)
     r = run_evaluate(root / prm.model, root / prm.vignettes, root / prm.handwritten, root / prm.reports, prm,
                      params.train, root / prm.handwritten_dev if prm.handwritten_dev else None, extras,
-                     params.knowledge.prior, root / prm.handwritten_blind2 if prm.handwritten_blind2 else None)
+                     params.knowledge.prior, root / prm.handwritten_blind2 if prm.handwritten_blind2 else None,
+                     root / prm.handwritten_dev2 if prm.handwritten_dev2 else None)
     parts = ", ".join(f"{s} acc {v['accuracy']:.3f} / macro-F1 {v['macro_f1']:.3f}" for s, v in r.items()
                       if "n" in v and "accuracy" in v)
     sb = r.get("structured_baseline", {}).get("handwritten")

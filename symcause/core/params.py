@@ -215,6 +215,7 @@ class EvaluateParams(_Section):
     model: str = "data/models/model.skops"
     handwritten: str = "data/handwritten/cases.jsonl"
     handwritten_dev: str | None = "data/handwritten_dev/cases.jsonl"  # development set for tuning decisions
+    handwritten_dev2: str | None = None     # a second development set (tuning decisions look at both)
     handwritten_blind2: str | None = None   # a second blind set (written later, by someone who never saw the code)
     reports: str = "reports/model"
     splits: list[Literal["train", "val", "test"]] = Field(["val", "test"], min_length=1)  # vignette splits scored

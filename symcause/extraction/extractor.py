@@ -55,6 +55,7 @@ class Extractor:
         return finish(self.rules, doc, found.per_sentence, conditions, scopes, facts, factors)
 
 
+_COVERED_MIN, _COVERED_SHARE = 5, 0.3   # a condition without a heading covers the article from this many statements
 _ENUMERATION = 3   # a sentence inheriting this many conditions at once: its symptoms need regions of their own
 
 
@@ -156,20 +157,25 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
            scopes: Scopes, facts: list[Row], factors: list[Row]) -> DocResult:
     """Phase 5. A condition named once that the article states nothing about (no symptom and no factor of its own)
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
-    flags of a "see a doctor" section that names no condition attach to every condition the document covers (two
-    or more statements of its own; scope `document`); each condition's own site gets its implied pain fact;
-    duplicate facts keep their most confident row."""
+    flags of a "see a doctor" section that names no condition attach to every condition the document covers (named
+    by a heading, or with at least 5 statements and 30% as many as the most-stated condition; scope `document`);
+    each condition's own site gets its implied pain fact; duplicate facts keep their most confident row."""
     stated = {f["condition_id"] for f in facts} | {f["condition_id"] for f in factors if f["scope"] == "sentence"}
     for key in [k for k, c in conditions.items() if c.condition_id not in stated and c.mentions <= 1]:
         gone = conditions.pop(key).condition_id
         factors = [f for f in factors if f["condition_id"] != gone]
-    # a "see a doctor" warning concerns the conditions the article covers: two or more statements of their own
-    covered = Counter(f["condition_id"] for f in facts) + Counter(
+    # a "see a doctor" warning concerns the conditions the article covers: named by a heading, or with a good
+    # share of the article's statements; not one named in passing that a contrast or a list lent a few statements
+    stated_n = Counter(f["condition_id"] for f in facts) + Counter(
         f["condition_id"] for f in factors if f["scope"] == "sentence")
+    headed = {m.key for k, s in enumerate(doc.sentences) if s.heading for m in mentions[k]}
+    most = max(stated_n.values(), default=0)
+    covered = {c.condition_id for key, c in conditions.items() if c.mentions and stated_n[c.condition_id] >= 2
+               and (key in headed or stated_n[c.condition_id] >= max(_COVERED_MIN, _COVERED_SHARE * most))}
     for k, mt in scopes.document_red_flags:
         s = doc.sentences[k]
         for cond in conditions.values():
-            if cond.mentions and covered[cond.condition_id] >= 2:
+            if cond.condition_id in covered:
                 factors.append(factor_row(doc.source_id, cond.condition_id, s, doc.sentence_text(k), "red_flag",
                                           mt.value, False, False, "rule:red_flag_section", 0.5, "document"))
     facts = facts + site_facts(rules, doc.source_id, doc.text, doc.sentences, mentions, conditions, facts)

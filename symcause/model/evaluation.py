@@ -58,7 +58,7 @@ HANDWRITTEN_KEYS = ("id", "text", "category", "style")
 # inputs
 
 
-HAND_SETS = ("handwritten", "handwritten_dev", "handwritten_blind2")   # the hand-written sets, in report order
+HAND_SETS = ("handwritten", "handwritten_dev", "handwritten_dev2", "handwritten_blind2")  # hand-written sets, report order
 
 
 def read_handwritten(path: Path) -> pd.DataFrame:
@@ -141,7 +141,9 @@ def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str,
            "Baseline TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression trained on split "
            "`train` of the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned "
            "on): they measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning "
-           "decisions are made on (never trained on). `handwritten_blind2` is a second blind set, written later by "
+           "decisions are made on (never trained on); `handwritten_dev2` is a second development set, written later by "
+           "someone who had seen neither the code nor the other cases, so that decisions are not fitted to one set. "
+           "`handwritten_blind2` is a second blind set, written later by "
            "someone who had seen neither the code nor the vignettes (never trained or tuned on). Research use only, "
            "not for diagnosis.", "",
            "In brackets: 95% percentile bootstrap intervals (cases resampled with replacement).", "",
@@ -305,7 +307,7 @@ class Extras:
 def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
                  prm: EvaluateParams, train_params: TrainParams, dev_path: Path | None = None,
                  extras: Extras | None = None, prior: float = 0.05,
-                 blind2_path: Path | None = None) -> dict[str, Any]:
+                 blind2_path: Path | None = None, dev2_path: Path | None = None) -> dict[str, Any]:
     """Score the model and write reports/model (atomically, as a whole) and the headline metrics; returns the
     results. `train_params` configure the learning-curve models."""
     ex = extras or Extras()
@@ -315,7 +317,8 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
     model = load_model(model_path)
     results, pairs, cases, probas = evaluate_sets(model, vignettes, handwritten, list(prm.splits))
     hand_sets = {"handwritten": handwritten}
-    for name, path in (("handwritten_dev", dev_path), ("handwritten_blind2", blind2_path)):
+    for name, path in (("handwritten_dev", dev_path), ("handwritten_dev2", dev2_path),
+                       ("handwritten_blind2", blind2_path)):
         if path is None:
             continue
         cases_df = read_handwritten(path)

@@ -339,6 +339,19 @@ def test_see_a_doctor_warnings_attach_only_to_covered_conditions(extractor):
     assert flagged == {"meniscus_tear"}
 
 
+def test_see_a_doctor_warnings_skip_a_condition_a_contrast_lends_statements(extractor):
+    # knee osteoarthritis gets two statements from one contrast sentence, but the article is about the cyst
+    text = ("# Baker's cyst\n\nA Baker's cyst causes swelling behind the knee. It causes tightness behind the knee. "
+            "It aches at the back of the knee on bending. The cyst can cause calf pain when it bursts. It causes "
+            "stiffness of the knee. It is often painless.\nUnlike a Baker's cyst, knee osteoarthritis causes grinding "
+            "and stiffness in the morning.\n\n## When to see a doctor\n\nSee a doctor urgently if your calf is "
+            "swollen, red and warm.\n")
+    r, _ = run(extractor, text)
+    assert len({(f["symptom"], f["region"]) for f in r.facts if f["condition_id"] == "knee_osteoarthritis"}) >= 2
+    flagged = {f["condition_id"] for f in r.factors if f["scope"] == "document"}
+    assert flagged == {"bakers_cyst"}
+
+
 def test_a_test_named_as_a_procedure_is_no_finding(extractor):
     # the tests a clinician *does* are not what they *found*: a finding says what the test showed
     r, _ = run(extractor, "Meniscus tears are common. Ligaments: Lachman, anterior drawer and pivot shift; "
