@@ -158,7 +158,8 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     """Phase 5. A condition named once that the article states nothing about (no symptom and no factor of its own)
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
     flags of a "see a doctor" section that names no condition attach to every condition the document covers (named
-    by a heading, or with at least 5 statements and 30% as many as the most-stated condition; scope `document`);
+    by a heading, the most-stated one, or one with at least 5 statements and 30% as many as the most-stated condition;
+    scope `document`);
     each condition's own site gets its implied pain fact; duplicate facts keep their most confident row."""
     stated = {f["condition_id"] for f in facts} | {f["condition_id"] for f in factors if f["scope"] == "sentence"}
     for key in [k for k, c in conditions.items() if c.condition_id not in stated and c.mentions <= 1]:
@@ -171,7 +172,8 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     headed = {m.key for k, s in enumerate(doc.sentences) if s.heading for m in mentions[k]}
     most = max(stated_n.values(), default=0)
     covered = {c.condition_id for key, c in conditions.items() if c.mentions and stated_n[c.condition_id] >= 2
-               and (key in headed or stated_n[c.condition_id] >= max(_COVERED_MIN, _COVERED_SHARE * most))}
+               and (key in headed or stated_n[c.condition_id] == most
+                    or stated_n[c.condition_id] >= max(_COVERED_MIN, _COVERED_SHARE * most))}
     for k, mt in scopes.document_red_flags:
         s = doc.sentences[k]
         for cond in conditions.values():
