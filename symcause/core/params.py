@@ -135,6 +135,7 @@ class GenerateParams(_Section):
     both_sides_rate: float = Field(0.1, ge=0, le=1)
     stated_negation_share: float = Field(0.85, ge=0, le=1)
     condition_weight_power: float = Field(0.0, ge=0, le=2)
+    likelihood_cap: bool = False
 
     @field_validator("exam_rate")
     @classmethod

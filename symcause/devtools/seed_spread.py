@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from symcause.core.errors import BadInputError
 from symcause.core.io import write_json
 from symcause.core.params import Params, load_params
 from symcause.core.paths import find_project_root
@@ -56,6 +59,24 @@ def summarise(per_seed: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def with_overrides(path: Path, overrides: list[str]) -> Params:
+    """params.yaml with `section.key=value` overrides (YAML values), validated like the file itself."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise BadInputError(f"--set {item}: expected SECTION.KEY=VALUE")
+        *parents, name = key.split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[name] = yaml.safe_load(value)
+    with tempfile.TemporaryDirectory() as tmp:
+        changed = Path(tmp) / "params.yaml"
+        changed.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        return load_params(changed)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m symcause.devtools.seed_spread", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="seeds to draw with (default: params.yaml generate.seed and 1 2 3)")
     ap.add_argument("--n", type=int, default=None, help="vignettes per seed (default: generate.n)")
     ap.add_argument("--out", type=Path, default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="change a param for this run only (YAML value; repeatable), e.g. generate.likelihood_cap=true")
     args = ap.parse_args(argv)
     root = find_project_root()
-    params = load_params(root / "params.yaml")
+    params = with_overrides(root / "params.yaml", args.overrides)
     ev = params.evaluate
     sets = {name: read_handwritten(root / path) for name in HAND_SETS if (path := getattr(ev, name, None))}
     seeds = args.seeds or [params.generate.seed, 1, 2, 3]

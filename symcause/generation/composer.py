@@ -65,6 +65,7 @@ class GenSettings:
     prior: float = 0.05            # P(finding | condition) of a finding the knowledge table does not state
     stated_negation_share: float = 0.85   # a negated finding is one the articles deny (else a generic one), where any
     condition_weight_power: float = 0.0   # within a category, a condition is drawn with weight n_sources ** this
+    likelihood_cap: bool = False          # a symptom fact is stated at most as often as its likelihood (see plan)
 
 
 @dataclass
@@ -807,6 +808,9 @@ class Composer:
         sc, rc, qc, fc, idc = self._sym_code, self._reg_code, self._qual_code, self._factor_code, self._fid_code
         self._nf = np.array([len(p.facts) for p in profs])
         self._w = _pad([p.weights for p in profs], 0.0, float)
+        self._wsum = self._w.sum(axis=1)
+        self._lik = _pad([[p.likelihood.get(f"symptom:{f[1]}@{f[2]}", self.s.prior) for f in p.facts] for p in profs],
+                         0.0, float)
         self._pain = _pad([[f[1] == "pain" for f in p.facts] for p in profs], False, bool)
         self._sym = _pad([[sc[f[1]] for f in p.facts] for p in profs], 0, np.int64)
         self._reg = _pad([[rc[f[2]] for f in p.facts] for p in profs], 0, np.int64)
@@ -952,6 +956,8 @@ class Composer:
         chosen = np.argsort(-keys, axis=1, kind="stable")[:, :kmax]
         chosen = np.where(np.arange(kmax)[None, :] < k[:, None], chosen, -1)
         pp = p[:, None]
+        if s.likelihood_cap:
+            chosen = self._cap_by_likelihood(rng, p, k, chosen)
         is_pain = self._pain[pp, np.maximum(chosen, 0)] & (chosen >= 0)
         # most people with a painful condition mention the pain
         swap = (self._npain[p] > 0) & ~is_pain.any(axis=1) & (u_pain < 0.7)
@@ -1035,6 +1041,23 @@ class Composer:
         top2 = np.argsort(-plan.differential, axis=1, kind="stable")[:, :2]
         plan.supported = (top2 == ci[:, None]).any(axis=1)
         return plan
+
+    def _cap_by_likelihood(self, rng: np.random.Generator, p: np.ndarray, k: np.ndarray, chosen: np.ndarray
+                           ) -> np.ndarray:
+        """Thin the drawn symptom facts so that each is stated at most about as often as its likelihood: a fact
+        drawn with probability q (1 when k covers every fact, else about k * w / sum w, at most 1) is kept with
+        probability min(1, L / q). Without it a condition with three facts states all three in every case, however
+        rarely the articles say a patient has them, while one with thirty states each rarely. The first drawn fact
+        stays when every one would go."""
+        idx = np.maximum(chosen, 0)
+        pp = p[:, None]
+        q = np.minimum(1.0, k[:, None] * self._w[pp, idx] / np.maximum(self._wsum[p], 1e-12)[:, None])
+        q[k >= self._nf[p]] = 1.0    # every fact is drawn
+        keep = rng.random(chosen.shape) < np.minimum(1.0, self._lik[pp, idx] / np.maximum(q, 1e-12))
+        out = np.where(keep, chosen, -1)
+        empty = (out < 0).all(axis=1)
+        out[empty, 0] = chosen[empty, 0]
+        return out
 
     def _neg_clash(self, p: np.ndarray, chosen: np.ndarray, neg: np.ndarray) -> np.ndarray:
         """Rows whose stated negated fact `neg` contradicts one of their chosen symptom facts."""

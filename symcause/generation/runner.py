@@ -156,7 +156,7 @@ def settings_from_params(g: GenerateParams, prior: float = 0.05) -> GenSettings:
         site_weights=(g.site_weights.own, g.site_weights.near, g.site_weights.far), include_mimics=g.include_mimics,
         onset_rate=g.onset_rate, timing_rate=g.timing_rate, exam_rate=dict(g.exam_rate),
         both_sides_rate=g.both_sides_rate, prior=prior, stated_negation_share=g.stated_negation_share,
-        condition_weight_power=g.condition_weight_power,
+        condition_weight_power=g.condition_weight_power, likelihood_cap=g.likelihood_cap,
     )
 
 

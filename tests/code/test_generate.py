@@ -315,3 +315,26 @@ def test_conditions_are_drawn_by_the_sources_that_discuss_them(seed_tables, sett
         expected = w / w.sum() / len(comp.cats)
         assert np.allclose(drawn[idx], expected, atol=0.01), (c, drawn[idx], expected)
     assert all(p.n_sources >= 1 for p in comp.profiles)
+
+
+def test_likelihood_cap_states_a_fact_at_most_about_as_often_as_its_likelihood(seed_tables, settings):
+    import numpy as np
+
+    comp = load_composer(seed_tables[0], dataclasses.replace(settings, likelihood_cap=True))
+    # a profile whose every fact is drawn in every case (k >= its number of facts): q = 1, so keep rate = L
+    i = next(i for i, p in enumerate(comp.profiles) if 2 <= len(p.facts) <= 3)
+    n, nf = 40_000, comp._nf[i]
+    p = np.full(n, i)
+    k = np.full(n, nf)
+    chosen = np.tile(np.arange(comp._w.shape[1]), (n, 1))[:, :4]
+    chosen = np.where(np.arange(4)[None, :] < nf, chosen, -1)
+    out = comp._cap_by_likelihood(np.random.default_rng(3), p, k, chosen)
+    assert ((out == chosen) | (out == -1)).all()              # only ever drops
+    assert ((out >= 0).sum(axis=1) >= 1).all()                # every case keeps a fact
+    lik = comp._lik[i, :nf]
+    kept_any = (out[:, :nf] >= 0).sum(axis=1) > 1             # rows the keep-one rule did not touch are unbiased
+    rate = (out[:, 1:nf] >= 0).mean(axis=0)                   # facts after the first are never restored
+    assert np.allclose(rate, lik[1:], atol=0.02), (rate, lik)
+    assert kept_any.mean() < 1.0
+    again = comp._cap_by_likelihood(np.random.default_rng(3), p, k, chosen)
+    assert (again == out).all()                               # same seed, same draws

@@ -26,3 +26,18 @@ def test_two_small_seeds_score_every_hand_written_set(tmp_path, capsys):
     scores = [(r["handwritten"]["accuracy"], r["handwritten_dev"]["accuracy"]) for r in data["per_seed"].values()]
     assert scores[0] != scores[1]
     assert "over 2 seeds" in capsys.readouterr().out
+
+
+def test_overrides_change_one_param_and_are_validated(root):
+    import pytest
+
+    from symcause.core.errors import BadInputError
+    from symcause.devtools.seed_spread import with_overrides
+
+    p = with_overrides(root / "params.yaml", ["generate.likelihood_cap=true", "train.C=0.5"])
+    assert p.generate.likelihood_cap is True and p.train.C == 0.5
+    assert p.generate.n == with_overrides(root / "params.yaml", []).generate.n   # the rest as in the file
+    with pytest.raises(BadInputError, match="likelihood_kap"):
+        with_overrides(root / "params.yaml", ["generate.likelihood_kap=true"])
+    with pytest.raises(BadInputError, match="SECTION.KEY=VALUE"):
+        with_overrides(root / "params.yaml", ["generate"])
