@@ -286,7 +286,10 @@ _NOT_A_NAME = frozenset({
     "how", "what", "why", "when", "who", "where", "which", "whose", "your", "you", "my", "our", "i", "we", "they",
     "it", "this", "that", "these", "those", "there", "here", "about", "for", "with", "without", "from", "into",
     "after", "before", "during", "while", "if", "than", "then", "so", "because", "not", "no", "yes", "more", "most",
-    "less", "best", "help", "helps", "helping", "treat", "treating", "treatment", "treatments"
+    "less", "best", "help", "helps", "helping", "treat", "treating", "treatment", "treatments",
+    # a heading that speaks about a topic ("Understanding the radiating pain phenomenon", "Managing flare-ups")
+    "understanding", "phenomenon", "phenomena", "managing", "living", "preventing", "recognising", "recognizing",
+    "spotting", "telling", "explaining",
 })
 # words of article-structure headings ("Diagnostic and management approaches", "Key takeaways")
 _HEADING_NOUNS = frozenset({
@@ -299,6 +302,8 @@ _HEADING_NOUNS = frozenset({
     "prevention", "exercises", "rehabilitation", "recovery", "physiotherapy", "surgery", "tests", "testing",
     "examination", "assessment", "imaging", "investigations", "referral", "references", "resources", "links",
     "section", "chapter", "part", "contents", "notes", "comparison", "contrast", "mimics", "lookalikes",
+    # structures in the plural head a group of conditions ("Tendons and bursae"), not one condition
+    "tendons", "bursae", "bursas", "muscles", "nerves", "joints", "ligaments", "bones",
 })
 _STRUCTURAL = re.compile(
     r"^(?:introduction|background|overview|summary|conclusions?|key (?:points|facts|messages)|at a glance|in brief|"

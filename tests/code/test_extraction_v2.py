@@ -60,6 +60,15 @@ def test_a_heading_names_a_condition_the_lexicon_lacks(extractor):
     assert not any("treated" in c for c in conds)  # a structural heading is not a condition
 
 
+@pytest.mark.parametrize("heading", ["Understanding the radiating pain phenomenon", "Tendons and bursae",
+                                     "Managing knee tendon flare-ups"])
+def test_a_topic_heading_is_no_condition(extractor, heading):
+    text = (f"{heading}\nThe kneecap tendon can ache at its lower tip, worse with jumping and squatting. Swelling "
+            "over the front of the knee can follow kneeling.\n")
+    _, conds = run(extractor, text, [heading])
+    assert not any(w in c for c in conds for w in ("phenomenon", "tendons_and", "managing")), sorted(conds)
+
+
 def test_an_eponym_opening_a_definition_is_a_condition(extractor):
     r, conds = run(extractor, "Bertolotti syndrome is a cause of one-sided low back pain spreading into the buttock.")
     assert "bertolotti_syndrome" in conds and conds["bertolotti_syndrome"].category == "spinal"
