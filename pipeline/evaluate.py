@@ -15,7 +15,7 @@ from pathlib import Path
 from symcause.core.params import Params
 from symcause.core.stage import run_stage, stage_parser
 from symcause.model.ablation import seeds_only_arm
-from symcause.model.evaluation import Extras, run_evaluate
+from symcause.model.evaluation import Extras, hand_set_paths, run_evaluate
 
 
 def evaluate(params: Params, root: Path) -> str:
@@ -27,9 +27,7 @@ def evaluate(params: Params, root: Path) -> str:
                     extraction_report=root / prm.extraction_report,
                     generation_summary=(root / prm.vignettes).parent / "generation.json", headline=root / prm.headline)
     r = run_evaluate(root / prm.model, root / prm.vignettes, root / prm.handwritten, root / prm.reports, prm,
-                     params.train, root / prm.handwritten_dev if prm.handwritten_dev else None, extras,
-                     params.knowledge.prior, root / prm.handwritten_blind2 if prm.handwritten_blind2 else None,
-                     root / prm.handwritten_dev2 if prm.handwritten_dev2 else None)
+                     params.train, extras, params.knowledge.prior, hand_set_paths(prm, root))
     parts = ", ".join(f"{s} acc {v['accuracy']:.3f} / macro-F1 {v['macro_f1']:.3f}" for s, v in r.items()
                       if "n" in v and "accuracy" in v)
     sb = r.get("structured_baseline", {}).get("handwritten")

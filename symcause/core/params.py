@@ -302,8 +302,14 @@ def load_params(path: str | Path | None = None) -> Params:
         raise BadInputError(f"{p}: params file not found") from exc
     except yaml.YAMLError as exc:
         raise BadInputError(f"{p}: not valid YAML ({exc})") from exc
+    return validate_params(raw, str(p))
+
+
+def validate_params(raw: Any, where: str) -> Params:
+    """Validate a params mapping read from `where` (named in the errors); a bad value raises BadInputError naming
+    the key."""
     if not isinstance(raw, dict):
-        raise BadInputError(f"{p}: expected a mapping of stage sections")
+        raise BadInputError(f"{where}: expected a mapping of stage sections")
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
@@ -318,6 +324,6 @@ def load_params(path: str | Path | None = None) -> Params:
             known = sorted((f.alias or n) for n, f in model.model_fields.items())
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            where = "section" if not parent else "key"
-            raise BadInputError(f"{p}: {key}: unknown {where} ({hint}known: {', '.join(known)})") from exc
-        raise BadInputError(f"{p}: {key}: {err['msg']} (got {err.get('input')!r})") from exc
+            what = "section" if not parent else "key"
+            raise BadInputError(f"{where}: {key}: unknown {what} ({hint}known: {', '.join(known)})") from exc
+        raise BadInputError(f"{where}: {key}: {err['msg']} (got {err.get('input')!r})") from exc

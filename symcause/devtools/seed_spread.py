@@ -23,10 +23,10 @@ import yaml
 
 from symcause.core.errors import BadInputError
 from symcause.core.io import write_json
-from symcause.core.params import Params, load_params
+from symcause.core.params import Params, validate_params
 from symcause.core.paths import find_project_root
 from symcause.generation.runner import run_generate, settings_from_params
-from symcause.model.evaluation import HAND_SETS, read_handwritten, scored
+from symcause.model.evaluation import hand_set_paths, read_handwritten, scored
 from symcause.model.predict import predict_proba
 from symcause.model.training import fit_model, read_vignette_rows
 
@@ -71,10 +71,7 @@ def with_overrides(path: Path, overrides: list[str]) -> Params:
         for part in parents:
             node = node.setdefault(part, {})
         node[name] = yaml.safe_load(value)
-    with tempfile.TemporaryDirectory() as tmp:
-        changed = Path(tmp) / "params.yaml"
-        changed.write_text(yaml.safe_dump(raw), encoding="utf-8")
-        return load_params(changed)
+    return validate_params(raw, f"{path} with --set {' '.join(overrides)}" if overrides else str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     root = find_project_root()
     params = with_overrides(root / "params.yaml", args.overrides)
     ev = params.evaluate
-    sets = {name: read_handwritten(root / path) for name in HAND_SETS if (path := getattr(ev, name, None))}
+    paths = {"handwritten": root / ev.handwritten, **hand_set_paths(ev, root)}
+    sets = {name: read_handwritten(path) for name, path in paths.items()}
     seeds = args.seeds or [params.generate.seed, 1, 2, 3]
     n = args.n or params.generate.n
     per_seed: dict[int, dict[str, Any]] = {}

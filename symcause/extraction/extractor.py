@@ -158,17 +158,17 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     """Phase 5. A condition named once that the article states nothing about (no symptom and no factor of its own)
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
     flags of a "see a doctor" section that names no condition attach to every condition the document covers (named
-    by a heading, the most-stated one, or one with at least 5 statements and 30% as many as the most-stated condition;
-    scope `document`);
-    each condition's own site gets its implied pain fact; duplicate facts keep their most confident row."""
-    stated = {f["condition_id"] for f in facts} | {f["condition_id"] for f in factors if f["scope"] == "sentence"}
-    for key in [k for k, c in conditions.items() if c.condition_id not in stated and c.mentions <= 1]:
+    by a heading, the most-stated one, or one with at least 5 statements and 30% as many as the most-stated
+    condition; scope `document`); each condition's own site gets its implied pain fact; duplicate facts keep their
+    most confident row."""
+    # statements of its own per condition: its symptom facts and its sentence-scope factors
+    stated_n = Counter(f["condition_id"] for f in facts) + Counter(
+        f["condition_id"] for f in factors if f["scope"] == "sentence")
+    for key in [k for k, c in conditions.items() if c.condition_id not in stated_n and c.mentions <= 1]:
         gone = conditions.pop(key).condition_id
         factors = [f for f in factors if f["condition_id"] != gone]
     # a "see a doctor" warning concerns the conditions the article covers: named by a heading, or with a good
     # share of the article's statements; not one named in passing that a contrast or a list lent a few statements
-    stated_n = Counter(f["condition_id"] for f in facts) + Counter(
-        f["condition_id"] for f in factors if f["scope"] == "sentence")
     headed = {m.key for k, s in enumerate(doc.sentences) if s.heading for m in mentions[k]}
     most = max(stated_n.values(), default=0)
     covered = {c.condition_id for key, c in conditions.items() if c.mentions and stated_n[c.condition_id] >= 2

@@ -17,6 +17,7 @@ The outputs depend only on the model, the data and params: the same inputs give 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,11 @@ HANDWRITTEN_KEYS = ("id", "text", "category", "style")
 
 
 HAND_SETS = ("handwritten", "handwritten_dev", "handwritten_dev2", "handwritten_blind2")  # hand-written sets, report order
+
+
+def hand_set_paths(prm: EvaluateParams, root: Path) -> dict[str, Path]:
+    """The hand-written sets params.yaml `evaluate` names besides the blind set, in report order."""
+    return {name: root / path for name in HAND_SETS[1:] if (path := getattr(prm, name, None))}
 
 
 def read_handwritten(path: Path) -> pd.DataFrame:
@@ -305,11 +311,11 @@ class Extras:
 
 
 def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path, reports: Path,
-                 prm: EvaluateParams, train_params: TrainParams, dev_path: Path | None = None,
-                 extras: Extras | None = None, prior: float = 0.05,
-                 blind2_path: Path | None = None, dev2_path: Path | None = None) -> dict[str, Any]:
+                 prm: EvaluateParams, train_params: TrainParams, extras: Extras | None = None, prior: float = 0.05,
+                 more_sets: Mapping[str, Path] | None = None) -> dict[str, Any]:
     """Score the model and write reports/model (atomically, as a whole) and the headline metrics; returns the
-    results. `train_params` configure the learning-curve models."""
+    results. `train_params` configure the learning-curve models; `more_sets` are the other hand-written sets
+    (name -> cases file, in report order: `hand_set_paths`)."""
     ex = extras or Extras()
     handwritten = read_handwritten(handwritten_path)
     vignettes = read_vignette_rows(vignettes_path, list(prm.splits),
@@ -317,10 +323,7 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
     model = load_model(model_path)
     results, pairs, cases, probas = evaluate_sets(model, vignettes, handwritten, list(prm.splits))
     hand_sets = {"handwritten": handwritten}
-    for name, path in (("handwritten_dev", dev_path), ("handwritten_dev2", dev2_path),
-                       ("handwritten_blind2", blind2_path)):
-        if path is None:
-            continue
+    for name, path in (more_sets or {}).items():
         cases_df = read_handwritten(path)
         hand_sets[name] = cases_df
         results[name], pairs[name], set_proba = score_cases(model, cases_df)
