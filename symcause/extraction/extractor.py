@@ -7,7 +7,7 @@
 2. `resolve_conditions`: the conditions the article discusses, with id, category, code (conditions.py);
 3. `scope_sentences`: the condition(s) each sentence is about, and red-flag / list context (scoping.py);
 4. `sentence_facts`: symptom-region and factor facts of each sentence (facts.py);
-5. `finish`: passing phrases dropped, document-level red flags, implied site facts, duplicates merged.
+5. `finish`: passing phrases dropped, document-level red flags, duplicates merged.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import lru_cache
 from symcause.core.vocab import Match, Vocab, cached_vocab
 from symcause.extraction.conditions import ConditionMention, DocCondition, find_mentions, resolve_conditions
 from symcause.extraction.document import Document, read_document
-from symcause.extraction.facts import Row, fact_row, factor_facts, factor_row, symptom_facts
+from symcause.extraction.facts import Row, factor_facts, factor_row, symptom_facts
 from symcause.extraction.grids import Grid, find_grids, grid_facts
 from symcause.extraction.rules import Rules, build_rules, categorise, is_mimic
 from symcause.extraction.scoping import Scopes, scope_sentences
@@ -98,9 +98,8 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
             if not sc.red_block:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions, own_regions_only=enumerated))
-            own_spans = [(c.start, c.end) for c in named if c.key == key]
             factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, kms, focus_spans, sc.red_here,
-                                        sc.inherited, own_spans, sc.list_cue, sc.demographic_context))
+                                        sc.inherited, sc.list_cue, sc.demographic_context))
     return facts, factors
 
 
@@ -115,6 +114,7 @@ class Redirect:
     category: str            # the target's category (categorise) ...
     confidence: float        # ... and how sure that is
     words: frozenset[str]    # the target's words of four letters or more
+    names: bool = False      # the target is named like a condition ("compartment syndrome", "myositis ossificans")
 
 
 def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect]:
@@ -130,8 +130,10 @@ def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect
             continue
         cat, conf = categorise(rules, target)
         lo = max(low.rfind(";", 0, m.start()), low.rfind(":", 0, m.start())) + 1
+        words = frozenset(re.findall(r"[a-z]{4,}", target))
+        names = any(w.endswith(rules.mx.head_suffixes) or w in rules.mx.head_words for w in words)
         out.append(Redirect(s.start + lo, s.start + m.end(), " instead" in target, is_mimic(rules, target), cat, conf,
-                            frozenset(re.findall(r"[a-z]{4,}", target))))
+                            words, names))
     return out
 
 
@@ -140,14 +142,15 @@ def redirected(ms: list[Match], redirects: list[Redirect], cond: DocCondition) -
     numbness or reflex loss suggest a lumbar source instead", "burning in the sole suggests an irritated nerve",
     "pain on hopping suggests a stress fracture") are another cause's, not this condition's. A clause redirects
     when its target says "instead", names a mimic (for a condition that is not one), or is confidently of another
-    category (categorise, >= 0.75) and shares no word with the condition's name ("a tight band" is still the
-    iliotibial band's)."""
+    category (categorise, >= 0.75) or is named like a condition ("... suggest compartment syndrome (rare)" in a
+    contusion article), and shares no word with the condition's name ("a tight band" is still the iliotibial
+    band's, "suggests a tear" the meniscus tear's)."""
     if not redirects:
         return ms
     own = frozenset(re.findall(r"[a-z]{4,}", cond.name.lower()))
     drop = [(r.start, r.end) for r in redirects
             if r.instead or (r.mimic and not cond.mimic)
-            or (r.confidence >= 0.75 and r.category != cond.category and not own & r.words)]
+            or ((r.names or (r.confidence >= 0.75 and r.category != cond.category)) and not own & r.words)]
     if not drop:
         return ms
     return [x for x in ms if not any(a <= x.start < b for a, b in drop)]
@@ -159,8 +162,8 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
     flags of a "see a doctor" section that names no condition attach to every condition the document covers (named
     by a heading, the most-stated one, or one with at least 5 statements and 30% as many as the most-stated
-    condition; scope `document`); each condition's own site gets its implied pain fact; duplicate facts keep their
-    most confident row."""
+    condition; scope `document`); duplicate facts keep their most confident row. Nothing is implied by a name
+    alone: every row is stated by its evidence sentence."""
     # statements of its own per condition: its symptom facts and its sentence-scope factors
     stated_n = Counter(f["condition_id"] for f in facts) + Counter(
         f["condition_id"] for f in factors if f["scope"] == "sentence")
@@ -180,42 +183,7 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
             if cond.condition_id in covered:
                 factors.append(factor_row(doc.source_id, cond.condition_id, s, doc.sentence_text(k), "red_flag",
                                           mt.value, False, False, "rule:red_flag_section", 0.5, "document"))
-    facts = facts + site_facts(rules, doc.source_id, doc.text, doc.sentences, mentions, conditions, facts)
     return DocResult(conditions=conditions, facts=_dedupe(facts), factors=_dedupe(factors))
-
-
-def site_facts(rules: Rules, source_id: str, text: str, sentences: list[Sentence],
-               sent_mentions: list[list[ConditionMention]], conditions: dict[str, DocCondition],
-                facts: list[dict]) -> list[dict]:
-    """Pain at the condition's own site ("knee osteoarthritis", "Baker's cyst" behind the knee), cited to
-    the first sentence (not a heading: a heading alone states nothing) that names the condition. Articles
-    about *radiating* pain often state only the far-away regions; the site is implied by the name. Marked
-    `rule:condition_site` (derived, not a separate statement, so the extraction evaluation leaves them
-    out). Only for a condition the article states some symptom of (not one named in passing) but not where it
-    hurts (then the name is the only place the text gives), and not for
-    biomechanical conditions (flat feet do not mean foot pain) nor for a whole-leg or unknown site."""
-    first: dict[str, int] = {}
-    for k, mentions in enumerate(sent_mentions):
-        if sentences[k].heading:
-            continue
-        for c in mentions:
-            first.setdefault(c.key, k)
-    have = {(f["condition_id"], f["region"]) for f in facts if f["symptom"] == "pain" and not f["negated"]}
-    stated = {f["condition_id"] for f in facts if not f["negated"]}
-    located = {f["condition_id"] for f in facts if f["symptom"] == "pain" and not f["negated"]}
-    out = []
-    for key, cond in conditions.items():
-        region = cond.region
-        if (cond.mentions == 0 or not region or region == "leg" or cond.category == "biomechanical"
-                or region not in rules.vocab.region_coarse or key not in first
-                or cond.condition_id not in stated  # named in passing: the article says nothing about it
-                or cond.condition_id in located     # the article says where it hurts: nothing to imply
-                or (cond.condition_id, region) in have):
-            continue
-        s = sentences[first[key]]
-        out.append(fact_row(rules, source_id, cond.condition_id, s, text[s.start:s.end], "pain", region, None,
-                                  False, False, "rule:condition_site", 0.5))
-    return out
 
 
 def _dedupe(rows: list[dict]) -> list[dict]:

@@ -89,7 +89,7 @@ _OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside
 # regions a symptom spreads to are its own too (up to the end of the clause)
 _SPREADS = re.compile(r"[^;.:]{0,60}?\b(?:spread(?:s|ing)?|radiat(?:es|ing)|travel(?:s|ling|ing)?|extend(?:s|ing)?|"
                       r"shoot(?:s|ing)?|run(?:s|ning)?|go(?:es|ing)?|pass(?:es|ing)?|mov(?:es|ing))\s+"
-                      r"(?:\w+\s+)?(?:into|to|down(?:\s+(?:to|into))?|towards?)\s+(?:the\s+|your\s+)?$", re.I)
+                      r"(?:\w+\s+){0,3}(?:into|to|down(?:\s+(?:to|into))?|towards?)\s+(?:the\s+|your\s+)?$", re.I)
 _THEN_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or))\s*(?:(?:sometimes|often|occasionally|even|also|rarely|usually)\s+)?"
                        r"(?:(?:into|to|down)\s+)?(?:the\s+|your\s+)?", re.I)
 
@@ -183,6 +183,10 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             syms.append(Match(q.start, q.end, "symptom", "pain", q.surface))
     if not syms:
         return []
+
+    def gap(a: int, b: int) -> str:
+        return text_between(sent_text, s, max(a, s.start), min(b, s.end))
+
     regs = [_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50)))
             for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
             and is_site(rules, sent_text, m.start - s.start, m.end - s.start)]
@@ -208,7 +212,11 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             region_values = [fixed]
         if not region_values and own_regions_only:
             continue   # a sentence about several conditions at once places no symptom by context or by name
-        if not region_values and context_regions:
+        neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
+        # a symptom the sentence does not place is at the condition's own site ("Stiffness after sitting usually
+        # wears off" in a hip article is the hip's, not the knee's named a sentence before); the paragraph's last
+        # regions place it only for a condition without a site of its own, or a denial ("it causes no weakness")
+        if not region_values and context_regions and (neg or not cond.region):
             region_values, region_src = list(context_regions), "paragraph"
         if not region_values:
             if cond.region:
@@ -216,7 +224,6 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                 region_src = "condition"
             else:
                 continue
-        neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
         hedged = in_scope(rules, s, sent_text, ms, sym.start, ("hedge_forward", "hedge_backward"))
         q_values: list[tuple[str | None, bool]] = [(None, neg)]
         if sym.value == "pain":
@@ -236,16 +243,17 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             conf -= 0.2
         rule = "rule:sentence" if not inherited else "rule:discourse"
         neg_cues = [m for m in ms if m.kind == "neg_forward" and m.start >= sym.end]
+        how_often = frequency_of(ms, sym.start, sym.end, gap)
         for region in region_values:
             # "the pain rarely spreads below the knee": a negation between symptom and region negates the pair
             where = next((r for r in rs if r.value == region), None)
             neg_between = where is not None and any(
                 m.end <= where.start and not re.search(r"[.;]|\band\b|\bbut\b", text_between(sent_text, s, sym.end, m.start))
                 for m in neg_cues)
+            freq = region_frequency(s, sent_text, ms, sym, where, how_often)
             for quality, qneg in q_values:
                 out.append(fact_row(rules, source_id, cid, s, sent_text, sym.value, region, quality,
-                                    qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3),
-                                    frequency_of(ms, sym.start, sym.end)))
+                                    qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3), freq))
     # explicit boundaries: "stops above the knee" -> pain not in the knee
     for b in bounds:
         after = [r for r in regs if r.start >= b.end and r.start - b.end < 25]
@@ -254,6 +262,12 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                                       "rule:boundary", 0.8))
     return out
 
+_BACK_SITE = re.compile(r"\b(?:the|your|my|his|her|their|our|a|low|lower|upper|bad|sore|stiff|painful|and|or|in|of)"
+                        r"\s+$", re.I)
+_BACK_FOLLOWERS = frozenset({"pain", "pains", "ache", "aches", "aching", "stiffness", "spasm", "spasms", "and", "or",
+                             "problems", "trouble", "injury", "strain"})
+
+
 def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
     """A region mention that names where a symptom is felt, not where a cause lies
     ("a nerve root in the lower back", "originating at the hip", "the initial knee issue")."""
@@ -261,6 +275,9 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
     m = re.match(r"\s*([a-z]+)", after)
     if m and m.group(1) in rules.mx.region_non_site_followers:
         return False
+    if sent[start:end].lower() == "back" and not _BACK_SITE.search(sent[max(0, start - 12):start]) \
+            and not (m and m.group(1) in _BACK_FOLLOWERS):
+        return False   # "it pops back", "comes back", "back to work": an adverb, not the back
     before = sent[max(0, start - 40):start].lower()
     if _BETWEEN_AND.search(before):  # "between the sacrum and the outer hip": landmarks of a place, both of them
         return False
@@ -401,24 +418,69 @@ _FINDINGS = frozenset({"symptom", "quality", "f_act", "f_risk", "f_red", "f_exam
                        "condition"})
 
 
-def frequency_of(ms: list[Match], pos: int, end: int | None = None) -> str | None:
+# a frequency after its finding: "in most people", "in some cases" ..., or said of it ("night pain is common",
+# "numbness is rare."); not one that opens another phrase ("low back pain, often one-sided", "leg pain is often
+# worse than back pain")
+_AFTER_PREDICATE = re.compile(r"(?:\s+(?:in|of|at|on|over|behind|around|along|down|into)\s+[\w' -]{1,30}?)?"
+                              r"\s*(?:is|are|was|were|can be|may be|is not|are not)?\s*(?:very\s+|quite\s+|fairly\s+)?$",
+                              re.I)
+_COMPARED = re.compile(r"\s*(?:\w+\s+)?(?:worse|better|more|less|greater|stronger|weaker)\s+than\b", re.I)
+_AFTER_END = re.compile(r"\s*(?:$|[.;:,)|]|\b(?:and|but|in|among|with|after|at)\b)", re.I)
+
+
+def frequency_of(ms: list[Match], pos: int, end: int | None = None,
+                 text: Callable[[int, int], str] | None = None) -> str | None:
     """The frequency phrase governing the finding at pos..end: the nearest one before it in its clause with no
     other finding between ("often causes numbness", "most people have a dull ache"), else one right after it
-    ("numbness in the foot in most people"). A frequency word that governs another finding of the sentence
-    ("shooting pain, often with pins and needles") is not this finding's."""
+    that is said of it ("numbness in the foot in most people", "night pain is common"). A frequency word that
+    governs another finding of the sentence ("shooting pain, often with pins and needles") is not this finding's;
+    with `text` (document offsets -> text), none crosses a table cell ("Groin, sometimes only the knee | Stiffness")
+    and an after-frequency must be in a phrase of its own or the predicate of the finding."""
     freqs = [m for m in ms if m.kind == "freq"]
     end = pos if end is None else end
 
     def clear(a: int, b: int) -> bool:
-        return not any(o.kind in _FINDINGS and a <= o.start < b for o in ms)
+        return not any(o.kind in _FINDINGS and a <= o.start < b for o in ms) and (text is None or "|" not in text(a, b))
 
     before = [m for m in freqs if m.end <= pos and pos - m.end <= 40 and _same_clause(ms, m.start, pos)
-              and clear(m.end, pos)]
+              and clear(m.end, pos) and (text is None or not _COMPARED.match(text(m.end, pos)))]
     if before:
         return before[-1].value
     after = [m for m in freqs if m.start >= end and m.start - end <= 30 and _same_clause(ms, end, m.start)
              and clear(end, m.start) and clear(m.end, m.end + 30)]   # not "..., often with pins and needles"
+    if after and text is not None:
+        m = after[0]
+        own_phrase = re.match(r"(?:in|for|among|at)\b", m.surface.strip(), re.I) is not None or \
+            re.search(r"\b(?:in|for|among)\s+$", text(end, m.start), re.I) is not None
+        said_of = _AFTER_PREDICATE.fullmatch(text(end, m.start)) is not None and \
+            _AFTER_END.match(text(m.end, m.end + 12)) is not None
+        if not (own_phrase or said_of):
+            return None
     return after[0].value if after else None
+
+
+_SPREAD_VERB = re.compile(r"\s*(?:\w+\s+)?(?:spread|radiat|travel|extend|shoot|run|go|pass|mov)", re.I)
+
+
+def region_frequency(s: Sentence, sent_text: str, ms: list[Match], sym: Match, where: Match | None,
+                     default: str | None) -> str | None:
+    """How often the symptom is felt at region `where`: a frequency word between the symptom and the region
+    governs that region and those after it ("pain that often spreads down the outer thigh towards the knee, and
+    sometimes into the buttock": the buttock's is `sometimes`); before the first such word, the symptom's own
+    (`default`, frequency_of) unless that word comes after the region ("a dull ache at the back of the knee that
+    may spread into the calf": the knee's ache has none)."""
+    if where is None:
+        return default
+    between = [m for m in ms if m.kind == "freq" and sym.end <= m.start and m.end <= where.start
+               and not any(o.kind in _FINDINGS and m.end <= o.start < where.start for o in ms)]
+    if between:
+        return between[-1].value
+    later = [m for m in ms if m.kind == "freq" and m.start >= where.end]
+    if (default is not None and later and where.start > sym.end and later[0].value == default
+            and _SPREAD_VERB.match(text_between(sent_text, s, later[0].end, min(s.end, later[0].end + 30)))
+            and not any(m.kind == "freq" and m.value == default and m.end <= sym.start for m in ms)):
+        return None
+    return default
 
 
 _V1 = ("f_act", "f_risk", "f_red")
@@ -426,21 +488,19 @@ _V2 = ("f_exam", "f_timing", "f_onset", "f_onset_weak", "f_demo")
 
 
 def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
-                 cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool,
-                 own_spans: list[tuple[int, int]] | None = None, default_cue: str | None = None,
+                 cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool, default_cue: str | None = None,
                  demographic_context: bool = False, onset_context: bool = False) -> list[Row]:
     """Factor facts of one sentence for condition `cid` (kinds: aggravating, relieving, risk_factor, red_flag,
     onset, exam_finding, timing, demographic), each with negation, hedging and frequency."""
     out: list[Row] = []
     sent_lower = sent_text.lower()
+
+    def gap(a: int, b: int) -> str:
+        return text_between(sent_text, s, max(a, s.start), min(b, s.end))
+
     for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
         if any(a <= f.start and f.end <= b for a, b in cond_spans):
-            # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor:
-            # recorded with scope `condition` (derived from the name, not a separate statement)
-            if (f.kind == "f_risk" and f.value not in rules.not_self_risk and own_spans
-                    and any(a <= f.start and f.end <= b for a, b in own_spans)):
-                out.append(factor_row(source_id, cid, s, sent_text, "risk_factor", f.value, False, False,
-                                      "rule:condition_name", 0.9, "condition"))
+            # part of a condition's name: "flat feet" names the condition, it states no risk factor of it
             continue
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
@@ -457,12 +517,12 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
         hedged = in_scope(rules, s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
         out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged, f"rule:{how}",
-                              round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start, f.end)))
+                              round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start, f.end, gap)))
     out.extend(_walking_relief(source_id, cid, s, sent_text, out))
     stiffness = morning_stiffness(sent_lower)
     if stiffness:
         out.append(factor_row(source_id, cid, s, sent_text, "timing", stiffness, False, False, "rule:morning_stiffness",
-                              round(0.8 - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, s.start)))
+                              round(0.8 - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, s.start, None, gap)))
     out.extend(_age_qualified(ms, out, source_id, cid, s, sent_text))
     return out
 

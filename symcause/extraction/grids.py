@@ -177,7 +177,7 @@ def grid_facts(rules: Rules, doc: Document, k: int, grid: Grid, i: int, conditio
                 cell_facts += [fact_row(rules, doc.source_id, cid, s, cell.text, "pain", m.value, None, False, False,
                                         "rule:table_site", 0.7) for m in ms if m.kind == "region"]
             cue = hk if hk in ("aggravating", "relieving", "risk") else None
-            cell_factors = factor_facts(rules, doc.source_id, cid, s, cell.text, ms, [], False, False, None, cue,
+            cell_factors = factor_facts(rules, doc.source_id, cid, s, cell.text, ms, [], False, False, cue,
                                         demographic_context=hk == "demographic", onset_context=hk == "onset")
             facts += _cite(cell_facts, doc, k, j)
             factors += _cite(cell_factors, doc, k, j)
@@ -197,7 +197,7 @@ def grid_facts(rules: Rules, doc: Document, k: int, grid: Grid, i: int, conditio
         text = doc.text[s.start:s.end]
         cell_facts = symptom_facts(rules, doc.source_id, key, s, text, ms, [], conditions, False)
         cue = hk if hk in ("aggravating", "relieving", "risk") else None
-        cell_factors = factor_facts(rules, doc.source_id, cid, s, text, ms, [], False, False, None, cue,
+        cell_factors = factor_facts(rules, doc.source_id, cid, s, text, ms, [], False, False, cue,
                                     demographic_context=hk == "demographic", onset_context=hk == "onset")
         if negated:
             cell_facts = [dict(r, negated=True) for r in cell_facts]

@@ -171,7 +171,6 @@ class Rules:
     comparison_markers: frozenset[str]     # "like", "unlike", "mimics": the object is compared, not discussed
     category_cues: dict[str, list[str]]    # category -> cue stems
     strong_category_cues: dict[str, list[str]]
-    not_self_risk: frozenset[str]          # risk factors a condition's own name does not imply
     stopping_words: tuple[str, ...] = ()   # "stopping", "avoiding": a relieving cue then these then an activity
     cause_link: re.Pattern[str] | None = None   # context.yaml cause_links, as one pattern
     exam_result: re.Pattern[str] | None = None  # context.yaml exam_results: a test named with what it showed
@@ -200,7 +199,6 @@ def build_rules(vocab: Vocab) -> Rules:
         category_cues={cat: [norm_phrase(c) for c in spec.get("cues") or []] for cat, spec in vocab.categories.items()},
         strong_category_cues={cat: [norm_phrase(c) for c in spec.get("strong_cues") or []]
                               for cat, spec in vocab.categories.items()},
-        not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
         stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
         cause_link=re.compile(r"\b(?:" + "|".join(re.escape(norm_phrase(w)) for w in sorted(
             ctx.get("cause_links") or ["(?!)"], key=len, reverse=True)) + r")\b", re.I),

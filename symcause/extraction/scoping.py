@@ -28,6 +28,12 @@ SUBHEADING = re.compile(
     re.IGNORECASE)
 
 
+# A heading of the article's reading list: what follows names guidelines and papers, it states nothing
+# ("NICE guideline NG59: Low back pain and sciatica in over 16s")
+REFERENCES = re.compile(r"^\W*(?:further reading|references|reference list|sources|resources|bibliography|citations|"
+                        r"useful links|more information|reading list)\W*$", re.IGNORECASE)
+
+
 SUBJECT_SPAN = 40  # characters from the start of a sentence within which a named condition can be its subject
 
 
@@ -60,6 +66,7 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
     last_focus: list[str] = []
     last_para = -1
     in_red_section = False
+    in_references = False        # under a "Further reading" heading
     doc_red_flags: list[tuple[int, Match]] = []
     list_cue: str | None = None  # "Common triggers include:" -> the bullets below are aggravating factors
     red_list = False             # "See a doctor straight away if you notice:" -> the bullets below are red flags
@@ -84,6 +91,10 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             who_list = sent_text.rstrip().endswith(":") and _has(ms, "demo_cue")
         if s.heading:
             out.append(SentenceScope())
+            in_references = REFERENCES.match(sent_text.strip()) is not None
+            if in_references:
+                section_focus, para_focus, last_focus = [], [], []
+                continue
             who_section = sent_text.strip().lower().rstrip("?:").startswith(who_headings)
             if not named and section_focus and SUBHEADING.match(sent_text.strip()):
                 # "What does it feel like?", "Symptoms", "Who gets it?" under a condition's heading
@@ -94,6 +105,9 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             para_focus, last_focus = list(section_focus), list(section_focus)
             last_para = s.paragraph
             in_red_section = _has(ms, "redflag_section") and not any(c.primary for c in named)
+            continue
+        if in_references:
+            out.append(SentenceScope())
             continue
         new_para = s.paragraph != last_para
         last_para = s.paragraph

@@ -74,22 +74,6 @@ def test_secondary_conditions_do_not_take_the_facts(extractor):
     assert any("menisc" in c for c in conds)  # stated about in a sentence of its own: a condition of the article
 
 
-def test_site_facts_cite_the_first_mention_and_skip_biomechanical_conditions(extractor):
-    text = ("Knee osteoarthritis often causes stiffness in the morning and grinding.\n"
-            "Flat feet can also cause stiffness and strain the knee.")
-    r, conds = run(extractor, text)
-    site = [f for f in r.facts if f["extractor"].endswith("condition_site")]
-    assert [(f["condition_id"], f["symptom"], f["region"]) for f in site] == [("knee_osteoarthritis", "pain", "knee")]
-    assert site[0]["evidence"] == text.split("\n")[0] and site[0]["char_start"] == 0
-    assert not any(f["condition_id"] == "flat_feet" for f in site)
-    # where the article says where it hurts, the name implies nothing more
-    r, _ = run(extractor, "Knee osteoarthritis is a common cause of pain that spreads into the shin.")
-    assert not [f for f in r.facts if f["extractor"].endswith("condition_site")]
-    # a condition named in passing gets no implied pain either
-    r, _ = run(extractor, "Pes anserine bursitis is common in people with knee osteoarthritis.")
-    assert not [f for f in r.facts if f["extractor"].endswith("condition_site")]
-
-
 def test_anaphora_carries_the_condition_into_the_next_paragraph(extractor):
     text = ("Meralgia paresthetica is a nerve problem of the outer thigh.\n\n"
             "This condition causes burning and numbness on the outside of the thigh, worse with tight belts.")

@@ -1,0 +1,113 @@
+"""Precision rules from the blind extraction audits (data/audit/extraction_judged_*.csv): each error class a
+reviewer found, as the general rule that keeps it out. The texts are written for these tests."""
+from __future__ import annotations
+
+
+def run(extractor, text):
+    return extractor.extract("p" * 12, text, frozenset())
+
+
+def placed(r, cond=None):
+    """(symptom, region, negated) of every symptom fact."""
+    return {(f["symptom"], f["region"], f["negated"]) for f in r.facts
+            if cond is None or cond in f["condition_id"]}
+
+
+def freq(r, symptom, region):
+    return {f["frequency"] for f in r.facts if f["symptom"] == symptom and f["region"] == region and not f["negated"]}
+
+
+def test_a_limb_being_moved_or_positioned_is_not_where_it_hurts(extractor):
+    r = run(extractor, "# Patellar dislocation\n\nThere is severe pain, and the kneecap often pops back when the leg "
+                       "straightens.")
+    assert ("pain", "leg", False) not in placed(r)
+    assert ("pain", "lower_back", False) not in placed(r)   # "pops back" is an adverb, not the back
+    r = run(extractor, "# Gluteal tendinopathy\n\nStanding on the affected leg for 30 seconds brings on the pain.")
+    assert not any(f["region"] == "leg" for f in r.facts)
+    r = run(extractor, "# Calf muscle strain\n\nTenderness is maximal in the calf; stretching with the knee straight "
+                       "hurts.")
+    assert ("tenderness", "calf", False) in placed(r) and not any(f["region"] == "knee" for f in r.facts)
+    # the same words as the site of a symptom still place it
+    r = run(extractor, "# Sciatica\n\nSciatica causes back pain, and pain in the leg that spreads to the foot.")
+    assert {("pain", "lower_back", False), ("pain", "leg", False), ("pain", "foot", False)} <= placed(r)
+
+
+def test_each_region_a_symptom_spreads_to_has_its_own_frequency(extractor):
+    r = run(extractor, "# Gluteal tendinopathy\n\nPain that often spreads down the outer thigh towards the knee, and "
+                       "sometimes into the buttock.")
+    assert freq(r, "pain", "thigh_outer") == {"often"} and freq(r, "pain", "knee") == {"often"}
+    assert freq(r, "pain", "buttock") == {"sometimes"}
+    # "may" governs the spread, not the ache behind the knee
+    r = run(extractor, "# Baker's cyst\n\nA dull ache at the back of the knee that may spread a short way into the "
+                       "upper calf.")
+    assert freq(r, "pain", "knee_back") == {None} and freq(r, "pain", "calf") == {"sometimes"}
+    # a frequency before the symptom governs every region of it
+    r = run(extractor, "# Sciatica\n\nSciatica usually causes pain in the buttock and the back of the thigh.")
+    assert freq(r, "pain", "buttock") == {"most"} and freq(r, "pain", "thigh_back") == {"most"}
+
+
+def test_a_frequency_word_governs_only_its_own_phrase(extractor):
+    # it opens another phrase ("often one-sided"), compares ("often worse than"), or lies in another table cell
+    r = run(extractor, "# Spondylolisthesis\n\nIt causes aching low back pain, often one-sided. Leg pain is often "
+                       "worse than back pain.")
+    assert freq(r, "pain", "lower_back") == {None}
+    r = run(extractor, "Condition | Site | Features\n---|---|---\nHip osteoarthritis | Groin, sometimes only the knee | "
+                       "Stiffness, limp\n")
+    assert freq(r, "stiffness", "hip") == {None}
+    # said of the finding, or in a phrase of its own, it is the finding's
+    r = run(extractor, "# Sciatica\n\nNumbness in the foot occurs in most people. Weakness of the ankle is common.")
+    assert freq(r, "numbness", "foot") == {"most"} and freq(r, "weakness", "ankle") == {"often"}
+
+
+def test_a_symptom_the_sentence_does_not_place_is_at_the_conditions_site(extractor):
+    text = ("# Hip osteoarthritis\n\nPain is felt in the groin and sometimes the knee. Stiffness after sitting usually "
+            "wears off within half an hour.")
+    r = run(extractor, text)
+    assert ("stiffness", "hip", False) in placed(r)
+    assert ("stiffness", "knee", False) not in placed(r) and ("stiffness", "groin", False) not in placed(r)
+    # a denial still covers the regions the paragraph has named: "it causes no weakness" of the foot and toes
+    r = run(extractor, "# Sural nerve irritation\n\nIt causes burning along the outer foot and toes. It carries only "
+                       "sensation, so it causes no weakness.")
+    assert {("weakness", "foot", True), ("weakness", "toes", True)} <= placed(r)
+
+
+def test_a_reading_list_states_nothing(extractor):
+    text = ("# Deep gluteal syndrome\n\nDeep gluteal syndrome causes a deep ache in the buttock.\n\n"
+            "## Further reading\n\n- NICE guideline NG59: Low back pain and sciatica in over 16s\n"
+            "- Hip pain in adults: knee pain and groin pain explained\n")
+    r = run(extractor, text)
+    assert placed(r) == {("pain", "buttock", False)}
+    assert not [f for f in r.factors if "Further" in f["evidence"] or "NICE" in f["evidence"]]
+
+
+def test_a_name_alone_states_nothing(extractor):
+    # no pain implied at a condition's site, no risk factor implied by its name: every row is stated by its sentence
+    r = run(extractor, "# Flat feet\n\nFlat feet do not usually cause numbness.\n\n# Knee osteoarthritis\n\n"
+                       "Knee osteoarthritis often causes stiffness in the morning and grinding.")
+    assert not [f for f in r.factors if f["scope"] == "condition"]
+    assert not [f for f in r.facts if f["symptom"] == "pain" and not f["negated"]]
+    assert {f["extractor"].split(":", 1)[1] for f in r.facts} <= {"rule:sentence/sentence", "rule:sentence/condition",
+                                                                    "rule:discourse/sentence",
+                                                                    "rule:discourse/condition"}
+
+
+def test_downhill_is_not_uphill_and_better_relieves(extractor):
+    r = run(extractor, "# Popliteus tendinopathy\n\nIt is worse running or hiking downhill.")
+    kinds = {(f["kind"], f["factor"]) for f in r.factors if not f["negated"]}
+    assert ("aggravating", "downhill") in kinds and ("aggravating", "uphill") not in kinds
+    r = run(extractor, "# Meralgia paresthetica\n\nWorse standing and walking, better sitting.")
+    kinds = {(f["kind"], f["factor"]) for f in r.factors if not f["negated"]}
+    assert ("relieving", "sitting") in kinds and ("aggravating", "sitting") not in kinds
+    assert ("aggravating", "walking") in kinds
+    # getting up from a chair is not sitting
+    r = run(extractor, "# Knee osteoarthritis\n\nIt is worse with stairs and getting up from a chair.")
+    assert ("aggravating", "sitting") not in {(f["kind"], f["factor"]) for f in r.factors}
+
+
+def test_findings_said_to_suggest_another_named_condition_are_not_this_ones(extractor):
+    r = run(extractor, "# Thigh contusion\n\nA thigh contusion causes bruising in the thigh. Escalating pain, a tense "
+                       "thigh and pain on passive stretch suggest compartment syndrome (rare).")
+    assert placed(r) == {("bruising", "thigh", False)}
+    # a target that shares the condition's name is still the condition's own
+    r = run(extractor, "# Meniscus tear\n\nA meniscus tear causes knee pain. Locking of the knee suggests a tear.")
+    assert ("locking", "knee", False) in placed(r)
