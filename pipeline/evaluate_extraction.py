@@ -18,13 +18,18 @@ def evaluate_extraction(params: Params, root: Path) -> str:
     e = params.evaluate_extraction
     rep = run_evaluation(root / params.extract.out, root / e.gold, root / e.heldout_articles, root / e.out,
                          root / e.dev_articles, e.dev_groups, root / e.markdown,
-                         root / e.baseline if e.baseline else None)
+                         root / e.baseline if e.baseline else None, root / e.audits if e.audits else None)
     lines = []
     for name, part in rep.items():
+        if name == "audits":
+            continue
         o = part["overall"]
         lines.append(f"{name}: conditions F1 {o['conditions']['f1']} (R {o['conditions']['recall']}), category acc "
                      f"{o['category_accuracy']}, pairs R {o['pairs']['recall']} P {o['pairs']['precision']}, "
                      f"factors F1 {o['factors']['f1']}")
+    for a in rep.get("audits", [])[-1:]:
+        lines.append(f"latest blind audit {a['file']}: facts precision {a['facts']['precision']}, "
+                     f"factors {a['factors']['precision']}")
     return "\n".join(lines)
 
 

@@ -44,6 +44,9 @@ class EvaluateExtractionParams(_Section):
     out: str = "reports/extraction.json"
     markdown: str = "reports/extraction.md"              # the same scores as tables, with the before -> after
     baseline: str | None = "data/audit/extraction_before.json"   # scores of an earlier extractor to compare with
+    # blind precision audits (extraction_judged*.csv: random corpus facts and factors judged by a reviewer who saw
+    # no rules), reported with their intervals and how many judged rows today's tables still hold
+    audits: str | None = "data/audit"
 
 
 class KnowledgeParams(_Section):

@@ -99,7 +99,8 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions, own_regions_only=enumerated))
             factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, kms, focus_spans, sc.red_here,
-                                        sc.inherited, sc.list_cue, sc.demographic_context))
+                                        sc.inherited, sc.list_cue, sc.demographic_context,
+                                        own_spans=[(c.start, c.end) for c in named if c.key == key]))
     return facts, factors
 
 
@@ -162,8 +163,8 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
     flags of a "see a doctor" section that names no condition attach to every condition the document covers (named
     by a heading, the most-stated one, or one with at least 5 statements and 30% as many as the most-stated
-    condition; scope `document`); duplicate facts keep their most confident row. Nothing is implied by a name
-    alone: every row is stated by its evidence sentence."""
+    condition; scope `document`); duplicate facts keep their most confident row. No pain is implied at a condition's
+    site by its name alone."""
     # statements of its own per condition: its symptom facts and its sentence-scope factors
     stated_n = Counter(f["condition_id"] for f in facts) + Counter(
         f["condition_id"] for f in factors if f["scope"] == "sentence")

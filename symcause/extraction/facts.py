@@ -489,7 +489,8 @@ _V2 = ("f_exam", "f_timing", "f_onset", "f_onset_weak", "f_demo")
 
 def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
                  cond_spans: list[tuple[int, int]], red_here: bool, inherited: bool, default_cue: str | None = None,
-                 demographic_context: bool = False, onset_context: bool = False) -> list[Row]:
+                 demographic_context: bool = False, onset_context: bool = False,
+                 own_spans: list[tuple[int, int]] | None = None) -> list[Row]:
     """Factor facts of one sentence for condition `cid` (kinds: aggravating, relieving, risk_factor, red_flag,
     onset, exam_finding, timing, demographic), each with negation, hedging and frequency."""
     out: list[Row] = []
@@ -500,7 +501,13 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
 
     for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
         if any(a <= f.start and f.end <= b for a, b in cond_spans):
-            # part of a condition's name: "flat feet" names the condition, it states no risk factor of it
+            # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor: recorded with
+            # scope `condition` (derived from the name, not a statement of the sentence; the generator lets such
+            # a patient report it)
+            if (f.kind == "f_risk" and f.value not in rules.not_self_risk and own_spans
+                    and any(a <= f.start and f.end <= b for a, b in own_spans)):
+                out.append(factor_row(source_id, cid, s, sent_text, "risk_factor", f.value, False, False,
+                                      "rule:condition_name", 0.9, "condition"))
             continue
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)

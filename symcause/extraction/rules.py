@@ -171,6 +171,7 @@ class Rules:
     comparison_markers: frozenset[str]     # "like", "unlike", "mimics": the object is compared, not discussed
     category_cues: dict[str, list[str]]    # category -> cue stems
     strong_category_cues: dict[str, list[str]]
+    not_self_risk: frozenset[str] = frozenset()   # risk factors a condition's own name does not imply
     stopping_words: tuple[str, ...] = ()   # "stopping", "avoiding": a relieving cue then these then an activity
     cause_link: re.Pattern[str] | None = None   # context.yaml cause_links, as one pattern
     exam_result: re.Pattern[str] | None = None  # context.yaml exam_results: a test named with what it showed
@@ -191,6 +192,7 @@ def build_rules(vocab: Vocab) -> Rules:
     return Rules(
         vocab=vocab,
         mx=build_matchers(vocab),
+        not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
         backward_cues=frozenset(norm_phrase(x) for x in ctx.get("backward_cues") or ()),
         symptom_words=frozenset(w for spec in vocab.symptoms.values() for w in (spec.get("synonyms") or [])
                                 if " " not in w) - {"sciatica", "neuralgia", "lump", "bump"},

@@ -24,6 +24,7 @@ from symcause.core.tables import read_tables
 from symcause.core.vocab import cached_vocab, load_yaml
 from symcause.extraction.names import canonical_name
 from symcause.extraction.tables import extract_tables
+from symcause.quality.extraction_audit import audit_precision
 
 _STOP = {"of", "the", "a", "an", "and", "or", "in", "to", "syndrome", "s"}
 
@@ -185,7 +186,8 @@ def evaluate_set(gold: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame
 
 def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path,
                    dev_dir: Path | None = None, dev_groups: dict[str, list[str]] | None = None,
-                   markdown: Path | None = None, baseline: Path | None = None) -> dict[str, Any]:
+                   markdown: Path | None = None, baseline: Path | None = None,
+                   audits: Path | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     seeds = load_gold(gold_dir / "seeds")
     if seeds:
@@ -205,6 +207,10 @@ def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path
     if held:
         tables, _ = extract_tables([heldout_dir], max_bytes=10_000_000, progress=False)
         report["heldout"] = evaluate_set(held, tables)
+    if audits is not None and audits.is_dir():
+        tables = read_tables(facts_dir)
+        report["audits"] = [audit_precision(p, tables) | {"file": p.name}
+                            for p in sorted(audits.glob("extraction_judged*.csv"), key=_audit_order)]
     write_json(out, report)
     if markdown is not None:
         before = json.loads(baseline.read_text(encoding="utf-8")) if baseline is not None and baseline.is_file() else None
@@ -228,6 +234,28 @@ def _get(d: dict[str, Any], path: tuple[str, ...]) -> Any:
     return d
 
 
+def _audit_order(p: Path) -> int:
+    """extraction_judged.csv is the first audit, extraction_judged_N.csv the N-th."""
+    tail = p.stem.removeprefix("extraction_judged").lstrip("_")
+    return int(tail) if tail.isdigit() else 1
+
+
+def _audit_lines(audits: list[dict[str, Any]]) -> list[str]:
+    rows = []
+    for a in audits:
+        cells = []
+        for table in ("facts", "factors"):
+            e = a[table]
+            cells.append(f"{e['precision']:.2f} [{e['ci95'][0]:.2f}-{e['ci95'][1]:.2f}] (n {e['n']}, "
+                         f"{e.get('still_in_tables', '?')} still in the tables)")
+        rows.append(f"| `{a['file']}` | {cells[0]} | {cells[1]} |")
+    return ["## Blind precision audits", "",
+            "Random corpus facts and factors judged correct or not by a reviewer who saw no rules "
+            "(`data/audit/`); each audit belongs to the extractor that drew it, so later ones are today's. "
+            "Target 0.85 each.", "",
+            "| audit | facts precision [95% CI] | factors precision [95% CI] |", "|---|---|---|", *rows, ""]
+
+
 def render_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     """reports/extraction.md: each set's pooled scores (and groups), with the baseline's before each value."""
     out = ["# Extraction against hand annotation", "",
@@ -239,6 +267,8 @@ def render_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = No
                 "scorer and gold (`data/audit/extraction_before.json`) -> today's."]
     out.append("")
     for name, part in report.items():
+        if name == "audits":
+            continue
         for key, scores in part.items():
             if not key.startswith("overall"):
                 continue
@@ -252,4 +282,6 @@ def render_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = No
                 was = _get(before, path) if before else None
                 rows.append(f"| {title} | {'' if was is None else f'{was:.2f} -> '}{now:.2f} |")
             out += [f"## {label}", "", "| measure | score |", "|---|---|", *rows, ""]
+    if report.get("audits"):
+        out += _audit_lines(report["audits"])
     return "\n".join(out)

@@ -80,11 +80,13 @@ def test_a_reading_list_states_nothing(extractor):
     assert not [f for f in r.factors if "Further" in f["evidence"] or "NICE" in f["evidence"]]
 
 
-def test_a_name_alone_states_nothing(extractor):
-    # no pain implied at a condition's site, no risk factor implied by its name: every row is stated by its sentence
+def test_a_name_alone_implies_no_pain(extractor):
+    # no pain implied at a condition's site; a condition named by a risk factor is that factor, marked as derived
+    # from the name (scope `condition`), never as a statement of the sentence
     r = run(extractor, "# Flat feet\n\nFlat feet do not usually cause numbness.\n\n# Knee osteoarthritis\n\n"
                        "Knee osteoarthritis often causes stiffness in the morning and grinding.")
-    assert not [f for f in r.factors if f["scope"] == "condition"]
+    named = {(f["condition_id"], f["factor"], f["scope"]) for f in r.factors if f["kind"] == "risk_factor"}
+    assert named == {("flat_feet", "flat_feet", "condition")}   # and no "arthritis" for knee osteoarthritis
     assert not [f for f in r.facts if f["symptom"] == "pain" and not f["negated"]]
     assert {f["extractor"].split(":", 1)[1] for f in r.facts} <= {"rule:sentence/sentence", "rule:sentence/condition",
                                                                     "rule:discourse/sentence",
