@@ -59,7 +59,6 @@ class KnowledgeParams(_Section):
     stated: float = Field(0.6, gt=0, lt=1)             # a plain statement ("causes numbness in the foot")
     hedged: float = Field(0.35, gt=0, lt=1)            # a hedged one ("may cause")
     negated: float = Field(0.03, ge=0, lt=1)           # a negated one ("does not cause")
-    site: float = Field(0.7, gt=0, lt=1)               # pain at the condition's own site, implied by its name
     min_confidence: float = Field(0.3, ge=0, le=1)     # facts below this extraction confidence are not evidence
     heatmap_conditions: int = Field(24, ge=1, le=200)  # conditions shown in the report's heat map
     heatmap_findings: int = Field(30, ge=1, le=200)    # findings shown

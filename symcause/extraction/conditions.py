@@ -289,7 +289,8 @@ _NOT_A_NAME = frozenset({
     "less", "best", "help", "helps", "helping", "treat", "treating", "treatment", "treatments",
     # a heading that speaks about a topic ("Understanding the radiating pain phenomenon", "Managing flare-ups")
     "understanding", "phenomenon", "phenomena", "managing", "living", "preventing", "recognising", "recognizing",
-    "spotting", "telling", "explaining",
+    "spotting", "telling", "explaining", "separating", "distinguishing", "differentiating", "comparing",
+    "assessing", "examining", "testing", "choosing", "avoiding", "versus", "vs",
 })
 # words of article-structure headings ("Diagnostic and management approaches", "Key takeaways")
 _HEADING_NOUNS = frozenset({
@@ -348,7 +349,8 @@ def extend_to_heading(rules: Rules, text: str, s: Sentence, c: ConditionMention)
     before = text[start:c.start].split()
     words = [w.lower().strip(",") for w in before]
     if not before or len(words) + len(text[c.start:c.end].split()) > 5 or any(
-            w in _NAME_BREAKS or w in rules.mx.strip_leading or not re.fullmatch(r"[a-z][a-z'\-]*", w) for w in words):
+            w in _NAME_BREAKS or w in rules.mx.strip_leading or w in _NOT_A_NAME  # "Separating focal neuropathy ..."
+            or not re.fullmatch(r"[a-z][a-z'\-]*", w) for w in words):
         return c
     phrase = text[start:c.end]
     return ConditionMention(start, c.end, canonical_name(phrase), display_name(phrase), "morphology")
@@ -427,7 +429,7 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
                 break
             # a capitalised word inside a title-cased name, or an eponym opening a heading or a definition
             # ("Fabella syndrome", "Bertolotti syndrome is ...")
-            title_word = (pw[0].isupper() and not pw.isupper()
+            title_word = (pw[0].isupper() and not pw.isupper() and pl not in _NOT_A_NAME   # not "Separating"
                           and (ps != s.start or s.heading or bool(_COPULA.match(text, we)))
                           and text[max(s.start, ps - 2):ps].strip() not in (":", ".", "-"))
             if pl in mx.modifiers or pl in mx.anatomy_words or title_word or mx.is_adjective(pl) \
@@ -630,11 +632,16 @@ def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[Conditi
         # "This condition falls under the umbrella of X": X names what the anaphor already is
         first = mentions[0].start
         markers += [m for m in ms if m.kind == "alias_cue" and m.end <= first]
+    # "It can follow ankle sprains, fractures ...": after an opening anaphor, a cause link names causes too
+    lead = [m for m in ms if m.kind == "anaphora" and m.start - s.start <= 3]
     out = []
     for i, c in enumerate(mentions):
         before = [m for m in markers + neg if m.end <= c.start and not (
             m.value in rules.mx.comma_bounded and "," in doc.text[m.end:c.start])]
-        if before or caused_by_earlier(rules, doc.text, mentions[:i], c):
+        caused = caused_by_earlier(rules, doc.text, mentions[:i], c) or any(
+            a.end <= c.start and rules.cause_link is not None and ";" not in doc.text[a.end:c.start]
+            and rules.cause_link.search(doc.text[a.end:c.start].lower()) for a in lead)
+        if before or caused:
             continue
         out.append(c.key)
     if not out and mentions and s.heading:

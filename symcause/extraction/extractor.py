@@ -92,9 +92,19 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
         focus_spans = [(c.start, c.end) for c in named if c.key in sc.focus]
         enumerated = sc.inherited and len(sc.focus) >= _ENUMERATION
         redirects = redirect_clauses(rules, s, sent_text)
+        alike = rules.lookalike.search(sent_text.lower()) if rules.lookalike is not None else None
+        # a labelled line of another kind of cause ("Malignancy: previous cancer, weight loss, night pain",
+        # "Infection: fever ...") lists that cause's signs, not those of a condition that is not one
+        label = sent_text[:s.label_end - s.start] if s.label_end else ""
+        other_label = bool(label) and is_mimic(rules, label) and not any(c.end <= s.label_end for c in named)
         for key in sc.focus:
             cid = conditions[key].condition_id
+            if other_label and not conditions[key].mimic:
+                continue
             kms = redirected(ms, redirects, conditions[key])
+            if alike is not None and not any(c.key == key and c.start >= s.start + alike.end() for c in named):
+                # "Look-alikes include an S1 root problem (pain down the back of the leg) ...": not this one's
+                kms = [x for x in kms if x.start < s.start + alike.start()]
             if not sc.red_block:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions, own_regions_only=enumerated))
@@ -163,8 +173,8 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     is a passing mention ("other causes include X"), not a condition of the article (data/gold/POLICY.md); red
     flags of a "see a doctor" section that names no condition attach to every condition the document covers (named
     by a heading, the most-stated one, or one with at least 5 statements and 30% as many as the most-stated
-    condition; scope `document`); duplicate facts keep their most confident row. No pain is implied at a condition's
-    site by its name alone."""
+    condition; scope `document`) that is not a biomechanical contributor; duplicate facts keep their most
+    confident row. No pain is implied at a condition's site by its name alone."""
     # statements of its own per condition: its symptom facts and its sentence-scope factors
     stated_n = Counter(f["condition_id"] for f in facts) + Counter(
         f["condition_id"] for f in factors if f["scope"] == "sentence")
@@ -181,7 +191,8 @@ def finish(rules: Rules, doc: Document, mentions: list[list[ConditionMention]], 
     for k, mt in scopes.document_red_flags:
         s = doc.sentences[k]
         for cond in conditions.values():
-            if cond.condition_id in covered:
+            # a warning sign concerns the causes it may reveal, not a contributing one (weak hip muscles, overuse)
+            if cond.condition_id in covered and cond.category != "biomechanical":
                 factors.append(factor_row(doc.source_id, cond.condition_id, s, doc.sentence_text(k), "red_flag",
                                           mt.value, False, False, "rule:red_flag_section", 0.5, "document"))
     return DocResult(conditions=conditions, facts=_dedupe(facts), factors=_dedupe(factors))

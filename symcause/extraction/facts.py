@@ -43,8 +43,16 @@ def fact_id(*parts: object) -> str:
 def _bounded(r: Match, bounds: list[Match]) -> bool:
     return any(b.end <= r.start and r.start - b.end < 25 for b in bounds)
 
-def clauses(s: Sentence, ms: list[Match]) -> list[tuple[int, int]]:
-    cuts = [s.start]
+def clauses(s: Sentence, ms: list[Match], sent_text: str = "") -> list[tuple[int, int]]:
+    """The clauses of a sentence: cut at terminators ("but", "however" ...), boundaries ("stops above"), at each
+    table-cell '|' of `sent_text`, and at a ';' that starts a part with a symptom of its own ("Swelling is common;
+    pain does not run up the thigh"; but "pain into the groin; with the L4 root, into the inner knee" goes on)."""
+    semis = [s.start + i for i, ch in enumerate(sent_text) if ch == ";"]
+    syms = [m.start for m in ms if m.kind == "symptom"]
+    cuts = [s.start] + [s.start + i for i, ch in enumerate(sent_text) if ch == "|"]
+    for a, b in zip(semis, semis[1:] + [s.end]):
+        if any(a < x < b for x in syms):
+            cuts.append(a)
     for m in ms:
         if m.kind == "terminator" or (m.kind == "boundary"):
             cuts.append(m.start)
@@ -59,6 +67,10 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
             between = [t for t in ms if t.kind == "terminator" and m.end <= t.start < pos]
             if between:
                 continue
+            if m.value == "without" and _OTHER_PEOPLE.search(sent_text[:m.start - s.start]):
+                continue   # "common in people without pain": other people, not a denial about the condition
+            if _PSEUDO_NEGATION.match(sent_text, m.end - s.start):
+                continue   # "scans do not prove facet pain", "not always", "not only": no denial
             if m.value in rules.mx.comma_bounded or m.value in ("unlike",):
                 if "," in sent_text[m.end - s.start:pos - s.start]:
                     continue
@@ -76,6 +88,10 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 return True
     return False
 
+_OTHER_PEOPLE = re.compile(r"\b(?:people|those|patients|adults|individuals|someone|anyone|others|runners|athletes|"
+                           r"children|knees|hips|backs)\s+$", re.I)
+_PSEUDO_NEGATION = re.compile(r"\s+(?:prove|proves|show|shows|mean|means|explain|explains|confirm|confirms|always|"
+                              r"necessarily|only|just|need|needs|exclude|excludes)\b", re.I)
 _COMPARISON_CUES = frozenset({"unlike", "rather than", "instead of"})
 _BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?[a-z][a-z\s'-]{0,30}?\s+and\s+(?:the\s+|your\s+)?$")
 _AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:(?:across|into|down|over|along|around|"
@@ -175,7 +191,10 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)
             and not any(a <= m.start < b for a, b in compared)
             and not rules.vocab.symptoms.get(m.value, {}).get("systemic")
-            and not any(e.end <= m.start <= e.end + 40 and _same_clause(ms, e.end, m.start) for e in exams)]
+            and not any(e.end <= m.start <= e.end + 40 and _same_clause(ms, e.end, m.start) for e in exams)
+            # "may send tingling down the inner shin (Tinel's sign)": the test's response, named after it
+            and not any(m.end <= e.start <= m.end + 60 and "(" in sent_text[m.end - s.start:e.start - s.start]
+                        and _same_clause(ms, m.end, e.start) for e in exams)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
         if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
@@ -192,7 +211,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             and is_site(rules, sent_text, m.start - s.start, m.end - s.start)]
     quals = [m for m in ms if m.kind == "quality" and outside(m)]
     bounds = [m for m in ms if m.kind == "boundary"]
-    spans = clauses(s, ms)
+    spans = clauses(s, ms, sent_text)
     cond = conditions[cid]
     cid = cond.condition_id
     out = []
@@ -201,10 +220,17 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
         cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
         in_clause = None if owns[sym.start] else clause_regions(
             sym, syms, owns, regs, cl, lambda a, b: text_between(sent_text, s, a, b))
+        neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
         rs = owns[sym.start] or [r for r in (in_clause or []) if not _bounded(r, bounds)]
-        if not rs and in_clause is not None:
+        # a denial is scoped to its clause: "A cyst does not usually cause tingling, although a large one ...
+        # causes pins and needles in the calf" denies no tingling in the calf
+        if not rs and in_clause is not None and not neg:
+            # the sentence's other regions, but not one it denies ("...; pain does not run up the thigh") nor
+            # one in another table cell ("Groin, front of thigh | Stiffness, limp": the stiffness is not there)
             rs = [r for r in regs if not _bounded(r, bounds)
-                  and not any(sym.start < b.start < r.start for b in bounds)]
+                  and not any(sym.start < b.start < r.start for b in bounds)
+                  and "|" not in gap(min(sym.start, r.start), max(sym.end, r.end))
+                  and not in_scope(rules, s, sent_text, ms, r.start, ("neg_forward", "neg_backward"))]
         region_values = list(dict.fromkeys(r.value for r in rs))
         region_src = "sentence"
         fixed = rules.vocab.symptoms.get(sym.value, {}).get("region")
@@ -212,7 +238,6 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             region_values = [fixed]
         if not region_values and own_regions_only:
             continue   # a sentence about several conditions at once places no symptom by context or by name
-        neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
         # a symptom the sentence does not place is at the condition's own site ("Stiffness after sitting usually
         # wears off" in a hip article is the hip's, not the knee's named a sentence before); the paragraph's last
         # regions place it only for a condition without a site of its own, or a denial ("it causes no weakness")
@@ -314,7 +339,9 @@ def _cue_for(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], f: Matc
         t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]
     if before:
         return before[-1]
-    after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12]
+    # "... and osteoarthritis follows": what a "follows" comes after is a consequence, not a risk factor
+    after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12
+             and not re.match(r"(?:tends? to )?follows?\b", text_between(sent_text, s, c.start, c.end).lower())]
     if not after:
         after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
                  and norm_phrase(text_between(sent_text, s, c.start, c.end)) in rules.backward_cues
@@ -406,6 +433,8 @@ def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: s
         cued = any(m.kind == "onset_cue" and _same_clause(ms, m.start, f.start) for m in ms)
         return "onset" if cued or after or onset_context else None
     if f.kind == "f_demo":
+        if re.search(r"\bthan\s+(?:in\s+)?$", sent_lower[max(0, f.start - s.start - 10):f.start - s.start]):
+            return None   # "more frequent in women than men": the group compared with, not the one affected
         cued = any(m.kind == "demo_cue" or (m.kind == "cue_risk" and _same_clause(ms, m.start, f.start)) for m in ms)
         # "In older adults the same root ...", "Mainly older adults;": a demographic opening the sentence
         opening = re.fullmatch(r"(?:\W*(?:in|among|mainly|mostly|usually|typically|especially|often)\s+)?(?:\w+\s+)?",
@@ -428,6 +457,14 @@ _COMPARED = re.compile(r"\s*(?:\w+\s+)?(?:worse|better|more|less|greater|stronge
 _AFTER_END = re.compile(r"\s*(?:$|[.;:,)|]|\b(?:and|but|in|among|with|after|at)\b)", re.I)
 
 
+def _clause_end(a: int, b: int, text: Callable[[int, int], str] | None) -> int:
+    """b, or the first ';' or '|' between a and b."""
+    if text is None:
+        return b
+    cut = [i for i in (text(a, b).find(c) for c in ";|") if i >= 0]
+    return a + min(cut) if cut else b
+
+
 def frequency_of(ms: list[Match], pos: int, end: int | None = None,
                  text: Callable[[int, int], str] | None = None) -> str | None:
     """The frequency phrase governing the finding at pos..end: the nearest one before it in its clause with no
@@ -439,15 +476,17 @@ def frequency_of(ms: list[Match], pos: int, end: int | None = None,
     freqs = [m for m in ms if m.kind == "freq"]
     end = pos if end is None else end
 
-    def clear(a: int, b: int) -> bool:
-        return not any(o.kind in _FINDINGS and a <= o.start < b for o in ms) and (text is None or "|" not in text(a, b))
+    def clear(a: int, b: int, across: str = "|;") -> bool:
+        return not any(o.kind in _FINDINGS and a <= o.start < b for o in ms) and (
+            text is None or not any(c in text(a, b) for c in across))
 
     before = [m for m in freqs if m.end <= pos and pos - m.end <= 40 and _same_clause(ms, m.start, pos)
               and clear(m.end, pos) and (text is None or not _COMPARED.match(text(m.end, pos)))]
     if before:
         return before[-1].value
     after = [m for m in freqs if m.start >= end and m.start - end <= 30 and _same_clause(ms, end, m.start)
-             and clear(end, m.start) and clear(m.end, m.end + 30)]   # not "..., often with pins and needles"
+             and clear(end, m.start) and clear(m.end, _clause_end(m.end, m.end + 30, text), "")]
+    # (not "..., often with pins and needles": a finding right after it, in its clause, is the one it governs)
     if after and text is not None:
         m = after[0]
         own_phrase = re.match(r"(?:in|for|among|at)\b", m.surface.strip(), re.I) is not None or \

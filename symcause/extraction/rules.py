@@ -179,6 +179,7 @@ class Rules:
     exam_lead: re.Pattern[str] | None = None    # "look for", "check": the test is done, not found ...
     exam_strong: re.Pattern[str] | None = None  # ... unless a strong result is stated with it
     redirect: re.Pattern[str] | None = None     # context.yaml redirect_cues, then the clause's target (group 1)
+    lookalike: re.Pattern[str] | None = None    # context.yaml lookalike_cues: the rest of the sentence is another's
 
 
 def _words(phrases: list[str] | None) -> re.Pattern[str]:
@@ -208,6 +209,7 @@ def build_rules(vocab: Vocab) -> Rules:
         exam_procedures=frozenset(ctx.get("exam_procedures") or ()),
         exam_lead=_words(ctx.get("exam_procedure_leads")),
         exam_strong=_words(ctx.get("exam_strong_results")),
+        lookalike=_words(ctx.get("lookalike_cues")),
         redirect=re.compile(_words(ctx.get("redirect_cues")).pattern + r"([^;.]*)"),
     )
 

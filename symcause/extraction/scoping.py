@@ -139,8 +139,14 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             focus = list(section_focus)
         if new_para and not subject and not anaphoric and not s.label_end:
             focus = list(section_focus)
-        if s.table and not subject:
-            focus = []  # a table row speaks of the condition it names, never of the section's by default
+        if s.table:
+            # a table row speaks of the condition its first cell names ("Labral tear | Pivoting sports, FAI,
+            # dysplasia | Sharp groin pain": dysplasia is a cause listed in a cell), never of the section's by default
+            first_cell = s.start + len(sent_text) - len(sent_text.lstrip(" |"))
+            first_end = sent_text.find("|", first_cell - s.start)
+            first_end = s.start + (first_end if first_end >= 0 else len(sent_text))
+            labelled = {c.key for c in named if c.start < first_end}
+            focus = [key for key in subject if key in labelled] if subject else []
         para_focus = focus or para_focus if not new_para else focus
         if focus:
             last_focus = focus

@@ -28,8 +28,9 @@ _TABLE_RULE = re.compile(r"\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?")
 
 
 def is_table_row(line: str) -> bool:
-    """A Markdown table row ("| a | b |") or an HTML table row as the reader renders it ("a | b | c")."""
-    return line.startswith("|") and line.count("|") >= 2 or line.count(" | ") >= 2
+    """A Markdown table row ("| a | b |") or an HTML table row as the reader renders it ("a | b | c", and a
+    two-column "a | b")."""
+    return line.startswith("|") and line.count("|") >= 2 or " | " in line
 
 
 _NUMBERED = re.compile(r"^(?:\d{1,2}|[A-Z])[.)]\s+")

@@ -6,8 +6,7 @@ finding for a condition is evidence with a value:
 
 - a frequency word fixes it: the number `schemas/vocab/frequency.yaml` gives the word ("most people" 0.8,
   "sometimes" 0.3, "rarely" 0.1 ...);
-- else a plain statement is `stated` (0.6), a hedged one ("may cause") `hedged` (0.35), the pain at a
-  condition's own site, implied by its name, `site` (0.7);
+- else a plain statement is `stated` (0.6), a hedged one ("may cause") `hedged` (0.35);
 - a negated statement ("does not cause numbness") is `negated` (0.03), whatever its frequency word.
 
 Statements are averaged within a source, then across sources (p), and the average is shrunk towards the
@@ -47,15 +46,12 @@ class Evidence:
     negated: bool
 
 
-def fact_value(p: KnowledgeParams, frequencies: dict[str, float], frequency: Any, negated: bool, hedged: bool,
-               site: bool) -> float:
+def fact_value(p: KnowledgeParams, frequencies: dict[str, float], frequency: Any, negated: bool, hedged: bool) -> float:
     """What one statement says about P(finding | condition)."""
     if negated:
         return p.negated
     if isinstance(frequency, str) and frequency in frequencies:
         return frequencies[frequency]
-    if site:
-        return p.site
     return p.hedged if hedged else p.stated
 
 
@@ -65,15 +61,14 @@ def evidence(facts: pd.DataFrame, factors: pd.DataFrame, vocab: Vocab, p: Knowle
     out: list[Evidence] = []
     facts = facts[facts.confidence >= p.min_confidence]
     for r in facts.itertuples():
-        site = str(r.extractor).endswith("condition_site")
-        v = fact_value(p, freq, r.frequency, bool(r.negated), bool(r.hedged), site)
+        v = fact_value(p, freq, r.frequency, bool(r.negated), bool(r.hedged))
         out.append(Evidence(r.condition_id, "symptom", f"{r.symptom}@{r.region}", r.source_id, r.fact_id, v,
                             bool(r.negated)))
         if isinstance(r.quality, str) and not r.negated:
             out.append(Evidence(r.condition_id, "quality", r.quality, r.source_id, r.fact_id, v, False))
     factors = factors[(factors.confidence >= p.min_confidence) & (factors.scope != "document")]
     for r in factors.itertuples():
-        v = fact_value(p, freq, r.frequency, bool(r.negated), bool(r.hedged), False)
+        v = fact_value(p, freq, r.frequency, bool(r.negated), bool(r.hedged))
         out.append(Evidence(r.condition_id, r.kind, r.factor, r.source_id, r.fact_id, v, bool(r.negated)))
     return out
 

@@ -49,6 +49,8 @@ def factor_statement(r: Any) -> str:
     what = f"{_KIND_WORDS.get(r.kind, r.kind)}: {'NOT ' if r.negated else ''}{r.factor.replace('_', ' ')}"
     if r.scope == "document":
         what += " (stated for the whole article in a 'see a doctor' part, not for this condition in particular)"
+    elif r.scope == "condition":
+        what += " (read from the condition's own name, e.g. flat feet for flat feet; the evidence is where it is named)"
     if isinstance(r.frequency, str):
         what += f" [how often: {r.frequency.replace('_', ' ')}]"
     return what

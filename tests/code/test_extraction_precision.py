@@ -113,3 +113,89 @@ def test_findings_said_to_suggest_another_named_condition_are_not_this_ones(extr
     # a target that shares the condition's name is still the condition's own
     r = run(extractor, "# Meniscus tear\n\nA meniscus tear causes knee pain. Locking of the knee suggests a tear.")
     assert ("locking", "knee", False) in placed(r)
+
+
+def test_a_two_column_table_row_speaks_of_the_condition_in_its_first_cell(extractor):
+    html_rows = ("# Outer hip pain\n\nCondition | Typical features\nHip osteoarthritis | Groin pain, stiffness\n"
+                 "Labral tear | Pivoting sports, dysplasia | Sharp groin pain, clicking\n")
+    r = run(extractor, html_rows)
+    owners = {(f["condition_id"], f["symptom"], f["region"]) for f in r.facts if not f["negated"]}
+    assert ("hip_osteoarthritis", "pain", "groin") in owners
+    assert not any("dysplasia" in c for c, _, _ in owners)   # a cause listed in a cell is not the row's subject
+
+
+def test_causes_after_an_opening_anaphor_and_look_alikes_take_no_findings(extractor):
+    text = ("# Sural nerve irritation\n\nSural nerve irritation causes numbness on the outer foot. It can follow ankle "
+            "sprains or fractures of the foot. Look-alikes include an S1 nerve root problem (pain down the back of the "
+            "leg, calf weakness) and peroneal tendon problems, which cause swelling behind the outer ankle.")
+    r = run(extractor, text)
+    assert {f["condition_id"] for f in r.facts} == {"sural_nerve_irritation"}
+    assert not {(f["symptom"], f["region"]) for f in r.facts} & {("pain", "thigh_back"), ("weakness", "calf"),
+                                                                    ("swelling", "ankle")}
+
+
+def test_denials_that_are_not_about_the_condition(extractor):
+    r = run(extractor, "# Facet joint syndrome\n\nFacet joint syndrome causes low back pain. Facet arthritis is common "
+                       "in people without pain, so scans do not prove facet pain.")
+    assert not [f for f in r.facts if f["negated"]]
+    # a denial is scoped to its clause: the exception after "although" is not denied
+    r = run(extractor, "# Baker's cyst\n\nA Baker's cyst causes a lump behind the knee. A cyst does not usually cause "
+                       "tingling, although a very large one occasionally causes pins and needles in the calf.")
+    assert ("tingling", "calf", True) not in placed(r)
+    # a real denial still counts
+    r = run(extractor, "# Facet joint syndrome\n\nIt does not cause numbness in the leg.")
+    assert ("numbness", "leg", True) in placed(r)
+
+
+def test_a_tests_response_named_after_it_is_an_examination_finding(extractor):
+    r = run(extractor, "# Saphenous nerve entrapment\n\nTapping over the nerve on the inner thigh, about a hand's width "
+                       "above the knee, may send tingling down the inner shin (Tinel's sign).")
+    assert not r.facts and {(f["kind"], f["factor"]) for f in r.factors} == {("exam_finding", "tinel_positive")}
+
+
+def test_limb_movements_after_a_region_and_gerund_headings(extractor):
+    r = run(extractor, "# Iliotibial band syndrome\n\nWeakness of the outer hip muscles lets the knee drift inwards.")
+    assert not any(f["region"] == "knee" for f in r.facts)
+    r = run(extractor, "# Separating focal neuropathy from radiculopathy\n\nBoth cause foot drop and numbness on the "
+                       "top of the foot.")
+    assert not any("separating" in c.condition_id for c in r.conditions.values())
+
+
+def test_a_warning_sign_does_not_attach_to_a_biomechanical_contributor(extractor):
+    text = ("# Flat feet\n\nFlat feet cause aching in the arch of the foot and tired legs after standing.\n"
+            "Flat feet are often linked with knee pain on the inner side.\n\n"
+            "# Knee osteoarthritis\n\nKnee osteoarthritis causes knee pain and stiffness in the morning.\n\n"
+            "## When to see a doctor\n\n- a hot, red, swollen knee with a fever\n")
+    r = run(extractor, text)
+    doc = {(f["condition_id"], f["factor"]) for f in r.factors if f["scope"] == "document"}
+    assert ("knee_osteoarthritis", "fever") in doc and not any(c == "flat_feet" for c, _ in doc)
+
+
+def test_a_symptom_takes_no_region_from_another_clause_cell_or_denial(extractor):
+    r = run(extractor, "# Knee osteoarthritis\n\nSwelling and grinding are common; pain does not run up the thigh.")
+    assert placed(r) == {("swelling", "knee", False), ("crepitus", "knee", False), ("pain", "thigh", True)}
+    rows = ("Condition | Where | Features\n---|---|---\nHip osteoarthritis | Groin, front of thigh, sometimes the knee | "
+            "Stiffness, limp, trouble putting on socks\n")
+    r = run(extractor, rows)
+    assert ("stiffness", "hip", False) in placed(r)
+    assert not any(f["symptom"] == "stiffness" and f["region"] in ("groin", "thigh_front", "knee") for f in r.facts)
+
+
+def test_factor_readings_the_audits_rejected(extractor):
+    def kinds(text):
+        return {(f["kind"], f["factor"]) for f in run(extractor, text).factors if not f["negated"]}
+    # the group compared with is not the group affected
+    k = kinds("# Trochanteric bursitis\n\nIt is three to four times more frequent in women than men.")
+    assert ("demographic", "female", ) in k and ("demographic", "male") not in k
+    # what "follows" is a consequence, not a risk factor
+    k = kinds("# Avascular necrosis\n\nAvascular necrosis causes groin pain. Once the ball collapses, "
+              "osteoarthritis follows.")
+    assert ("risk_factor", "arthritis") not in k
+
+
+def test_a_labelled_line_of_another_kind_of_cause_is_not_the_conditions(extractor):
+    text = ("# Cauda equina syndrome\n\nCauda equina syndrome causes numbness in the saddle area and leg weakness.\n\n"
+            "Red flags in back pain:\n\n- Malignancy: previous cancer, weight loss, unremitting night pain.\n"
+            "- Infection: fever, intravenous drug use.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.factors if "Malignancy" in f["evidence"] or "Infection" in f["evidence"]]

@@ -74,11 +74,10 @@ def test_likelihood_is_the_shrunk_mean_of_sources():
 def test_fact_value_follows_frequency_then_hedge_then_negation():
     p = KnowledgeParams()
     freq = {"most": 0.8, "sometimes": 0.3}
-    assert fact_value(p, freq, "most", False, True, False) == 0.8
-    assert fact_value(p, freq, None, False, True, False) == p.hedged
-    assert fact_value(p, freq, None, False, False, False) == p.stated
-    assert fact_value(p, freq, "most", True, False, False) == p.negated
-    assert fact_value(p, freq, None, False, False, True) == p.site
+    assert fact_value(p, freq, "most", False, True) == 0.8
+    assert fact_value(p, freq, None, False, True) == p.hedged
+    assert fact_value(p, freq, None, False, False) == p.stated
+    assert fact_value(p, freq, "most", True, False) == p.negated
 
 
 def test_heatmap_picks_the_top_findings(knowledge):
