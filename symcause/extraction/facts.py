@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import cast
 
 from symcause.core.vocab import Match, norm_phrase
@@ -306,8 +307,14 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
     before = sent[max(0, start - 40):start].lower()
     if _BETWEEN_AND.search(before):  # "between the sacrum and the outer hip": landmarks of a place, both of them
         return False
-    return not any(re.search(rf"\b{re.escape(cue)}\s+(?:the\s+|a\s+|your\s+|their\s+)?$", before)
-                   for cue in rules.mx.region_origin_cues)
+    return _origin_pattern(rules.mx.region_origin_cues).search(before) is None
+
+
+@lru_cache(maxsize=4)
+def _origin_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for context.yaml region_origin_cues, each ending right before the region."""
+    alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"\b(?:{alts})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
 
 def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
              quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float,
@@ -428,7 +435,7 @@ def _v2_kind(rules: Rules, s: Sentence, f: Match, ms: list[Match], sent_lower: s
     if f.kind == "f_onset":
         return "onset"
     if f.kind == "f_onset_weak":
-        after = re.search(r"\b(?:after|following|with)\s+(?:a|an|the|one|some|their|your)?\s*(?:\w+\s+)?$",
+        after = re.search(r"\b(?:after|following)\s+(?:a|an|the|one|some|their|your)?\s*(?:\w+\s+)?$",
                           sent_lower[max(0, f.start - s.start - 30):f.start - s.start])
         cued = any(m.kind == "onset_cue" and _same_clause(ms, m.start, f.start) for m in ms)
         return "onset" if cued or after or onset_context else None
@@ -522,6 +529,8 @@ def region_frequency(s: Sentence, sent_text: str, ms: list[Match], sym: Match, w
     return default
 
 
+_RECOVERY = re.compile(r"\b(?:within|over|in|after|for)\s+(?:a\s+few\s+|several\s+|some\s+|\d+\s+(?:to\s+\d+\s+)?|"
+                       r"two\s+|three\s+|six\s+)?(?:days|weeks|months)\b")
 _V1 = ("f_act", "f_risk", "f_red")
 _V2 = ("f_exam", "f_timing", "f_onset", "f_onset_weak", "f_demo")
 
@@ -551,6 +560,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
             kind = _v1_kind(f, cue, default_cue, red_here)
+            if kind == "relieving" and _RECOVERY.search(sent_lower):
+                continue   # "It settles with rest and ibuprofen within a few days": the course of recovery, not relief
             if kind == "relieving" and cue is not None and f.kind == "f_act" and _stopped(rules, sent_text, s, cue, f):
                 kind = "aggravating"  # "eases within minutes of stopping running": running aggravates
             how = "cue" if cue else "list_cue" if default_cue else "vocab"

@@ -199,3 +199,13 @@ def test_a_labelled_line_of_another_kind_of_cause_is_not_the_conditions(extracto
             "- Infection: fever, intravenous drug use.\n")
     r = run(extractor, text)
     assert not [f for f in r.factors if "Malignancy" in f["evidence"] or "Infection" in f["evidence"]]
+
+
+def test_the_course_of_recovery_is_no_relief_and_with_is_no_onset(extractor):
+    def kinds(text):
+        return {(f["kind"], f["factor"]) for f in run(extractor, text).factors if not f["negated"]}
+    assert ("relieving", "rest") not in kinds("# Transient synovitis\n\nTransient synovitis causes a limp. It settles "
+                                              "with rest and ibuprofen, usually within a few days.")
+    assert ("relieving", "rest") in kinds("# Trochanteric bursitis\n\nThe pain eases with rest.")
+    k = kinds("# Gluteal tendinopathy\n\nPain climbing stairs, standing for long periods and sitting with legs crossed.")
+    assert not [x for x in k if x[0] == "onset"]
