@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import cast
 
 from symcause.core.vocab import Match, norm_phrase
@@ -37,6 +36,11 @@ def _coordinated_back(m: Match, after: str) -> Match:
 def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
     """Text of the sentence between document offsets a and b."""
     return sent_text[a - s.start:b - s.start]
+
+
+def sentence_gap(sent_text: str, s: Sentence) -> Callable[[int, int], str]:
+    """text_between for one sentence, with the offsets kept inside it."""
+    return lambda a, b: sent_text[max(a, s.start) - s.start:min(b, s.end) - s.start]
 
 def fact_id(*parts: object) -> str:
     return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
@@ -203,10 +207,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             syms.append(Match(q.start, q.end, "symptom", "pain", q.surface))
     if not syms:
         return []
-
-    def gap(a: int, b: int) -> str:
-        return text_between(sent_text, s, max(a, s.start), min(b, s.end))
-
+    gap = sentence_gap(sent_text, s)
     regs = [_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50)))
             for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
             and is_site(rules, sent_text, m.start - s.start, m.end - s.start)]
@@ -220,7 +221,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     for sym in syms:
         cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
         in_clause = None if owns[sym.start] else clause_regions(
-            sym, syms, owns, regs, cl, lambda a, b: text_between(sent_text, s, a, b))
+            sym, syms, owns, regs, cl, gap)
         neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
         rs = owns[sym.start] or [r for r in (in_clause or []) if not _bounded(r, bounds)]
         # a denial is scoped to its clause: "A cyst does not usually cause tingling, although a large one ...
@@ -307,14 +308,7 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
     before = sent[max(0, start - 40):start].lower()
     if _BETWEEN_AND.search(before):  # "between the sacrum and the outer hip": landmarks of a place, both of them
         return False
-    return _origin_pattern(rules.mx.region_origin_cues).search(before) is None
-
-
-@lru_cache(maxsize=4)
-def _origin_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern for context.yaml region_origin_cues, each ending right before the region."""
-    alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) or "(?!)"
-    return re.compile(rf"\b(?:{alts})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
+    return rules.mx.region_origin.search(before) is None
 
 def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
              quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float,
@@ -543,10 +537,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
     onset, exam_finding, timing, demographic), each with negation, hedging and frequency."""
     out: list[Row] = []
     sent_lower = sent_text.lower()
-
-    def gap(a: int, b: int) -> str:
-        return text_between(sent_text, s, max(a, s.start), min(b, s.end))
-
+    gap = sentence_gap(sent_text, s)
+    recovery = _RECOVERY.search(sent_lower) is not None   # "... settles with rest within a few days"
     for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
         if any(a <= f.start and f.end <= b for a, b in cond_spans):
             # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor: recorded with
@@ -560,7 +552,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
             kind = _v1_kind(f, cue, default_cue, red_here)
-            if kind == "relieving" and _RECOVERY.search(sent_lower):
+            if kind == "relieving" and recovery:
                 continue   # "It settles with rest and ibuprofen within a few days": the course of recovery, not relief
             if kind == "relieving" and cue is not None and f.kind == "f_act" and _stopped(rules, sent_text, s, cue, f):
                 kind = "aggravating"  # "eases within minutes of stopping running": running aggravates

@@ -37,7 +37,8 @@ class Matchers:
     latin_suffixes: tuple[str, ...] = ()
     inverted_heads: frozenset[str] = field(default_factory=frozenset)
     region_non_site_followers: frozenset[str] = field(default_factory=frozenset)
-    region_origin_cues: tuple[str, ...] = ()
+    # context.yaml region_origin_cues as one pattern that ends right before a region ("a nerve root in the ...")
+    region_origin: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!)"))
     structures: frozenset[str] = field(default_factory=frozenset)
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
     adjective_suffixes: tuple[str, ...] = ()
@@ -47,6 +48,12 @@ class Matchers:
     def is_adjective(self, word: str) -> bool:
         """A medical adjective by its ending ("epidural", "venous"), not an ordinary word ("several")."""
         return len(word) >= 5 and word.endswith(self.adjective_suffixes) and word not in self.not_modifiers
+
+
+def _ending_before_region(cues: list[str]) -> re.Pattern[str]:
+    """One pattern for cues that end right before a region (an article or a possessive may come between)."""
+    alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"\b(?:{alts})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
 
 
 def build_matchers(vocab: Vocab) -> Matchers:
@@ -150,7 +157,7 @@ def build_matchers(vocab: Vocab) -> Matchers:
         latin_suffixes=tuple(norm_phrase(w) for w in morph.get("latin_suffixes") or []),
         inverted_heads=frozenset(norm_phrase(w) for w in morph.get("inverted_heads") or []),
         region_non_site_followers=frozenset(norm_phrase(w) for w in ctx.get("region_non_site_followers") or []),
-        region_origin_cues=tuple(norm_phrase(w) for w in ctx.get("region_origin_cues") or []),
+        region_origin=_ending_before_region([norm_phrase(w) for w in ctx.get("region_origin_cues") or []]),
         structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
         adjective_suffixes=tuple(norm_phrase(w) for w in morph.get("adjective_suffixes") or ()),
@@ -171,7 +178,7 @@ class Rules:
     comparison_markers: frozenset[str]     # "like", "unlike", "mimics": the object is compared, not discussed
     category_cues: dict[str, list[str]]    # category -> cue stems
     strong_category_cues: dict[str, list[str]]
-    not_self_risk: frozenset[str] = frozenset()   # risk factors a condition's own name does not imply
+    not_self_risk: frozenset[str]          # risk factors a condition's own name does not imply
     stopping_words: tuple[str, ...] = ()   # "stopping", "avoiding": a relieving cue then these then an activity
     cause_link: re.Pattern[str] | None = None   # context.yaml cause_links, as one pattern
     exam_result: re.Pattern[str] | None = None  # context.yaml exam_results: a test named with what it showed
@@ -193,7 +200,6 @@ def build_rules(vocab: Vocab) -> Rules:
     return Rules(
         vocab=vocab,
         mx=build_matchers(vocab),
-        not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
         backward_cues=frozenset(norm_phrase(x) for x in ctx.get("backward_cues") or ()),
         symptom_words=frozenset(w for spec in vocab.symptoms.values() for w in (spec.get("synonyms") or [])
                                 if " " not in w) - {"sciatica", "neuralgia", "lump", "bump"},
@@ -202,6 +208,7 @@ def build_rules(vocab: Vocab) -> Rules:
         category_cues={cat: [norm_phrase(c) for c in spec.get("cues") or []] for cat, spec in vocab.categories.items()},
         strong_category_cues={cat: [norm_phrase(c) for c in spec.get("strong_cues") or []]
                               for cat, spec in vocab.categories.items()},
+        not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
         stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
         cause_link=re.compile(r"\b(?:" + "|".join(re.escape(norm_phrase(w)) for w in sorted(
             ctx.get("cause_links") or ["(?!)"], key=len, reverse=True)) + r")\b", re.I),

@@ -142,9 +142,8 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
         if s.table:
             # a table row speaks of the condition its first cell names ("Labral tear | Pivoting sports, FAI,
             # dysplasia | Sharp groin pain": dysplasia is a cause listed in a cell), never of the section's by default
-            first_cell = s.start + len(sent_text) - len(sent_text.lstrip(" |"))
-            first_end = sent_text.find("|", first_cell - s.start)
-            first_end = s.start + (first_end if first_end >= 0 else len(sent_text))
+            cut = sent_text.find("|", len(sent_text) - len(sent_text.lstrip(" |")))
+            first_end = s.start + (cut if cut >= 0 else len(sent_text))
             labelled = {c.key for c in named if c.start < first_end}
             focus = [key for key in subject if key in labelled] if subject else []
         para_focus = focus or para_focus if not new_para else focus

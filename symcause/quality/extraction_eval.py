@@ -189,15 +189,15 @@ def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path
                    markdown: Path | None = None, baseline: Path | None = None,
                    audits: Path | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
+    corpus = read_tables(facts_dir)
     seeds = load_gold(gold_dir / "seeds")
     if seeds:
-        report["seeds"] = evaluate_set(seeds, read_tables(facts_dir))
-        tables = read_tables(facts_dir)
+        report["seeds"] = evaluate_set(seeds, corpus)
         report["seeds"]["totals"] = {
-            "conditions": int(len(tables["conditions"])),
-            "categories_covered": int(tables["conditions"]["category"].nunique()),
-            "facts": int(len(tables["facts"])),
-            "factors": int(len(tables["factors"])),
+            "conditions": int(len(corpus["conditions"])),
+            "categories_covered": int(corpus["conditions"]["category"].nunique()),
+            "facts": int(len(corpus["facts"])),
+            "factors": int(len(corpus["factors"])),
         }
     dev = load_gold(gold_dir / "dev") if dev_dir is not None and dev_dir.is_dir() else {}
     if dev and dev_dir is not None:  # development articles: used to tune the rules (unlike the held-out ones)
@@ -208,8 +208,7 @@ def run_evaluation(facts_dir: Path, gold_dir: Path, heldout_dir: Path, out: Path
         tables, _ = extract_tables([heldout_dir], max_bytes=10_000_000, progress=False)
         report["heldout"] = evaluate_set(held, tables)
     if audits is not None and audits.is_dir():
-        tables = read_tables(facts_dir)
-        report["audits"] = [audit_precision(p, tables) | {"file": p.name}
+        report["audits"] = [audit_precision(p, corpus) | {"file": p.name}
                             for p in sorted(audits.glob("extraction_judged*.csv"), key=_audit_order)]
     write_json(out, report)
     if markdown is not None:
