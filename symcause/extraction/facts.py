@@ -74,7 +74,7 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 continue
             if m.value == "without" and _OTHER_PEOPLE.search(sent_text[:m.start - s.start]):
                 continue   # "common in people without pain": other people, not a denial about the condition
-            if _PSEUDO_NEGATION.match(sent_text, m.end - s.start):
+            if kinds[0] == "neg_forward" and _PSEUDO_NEGATION.match(sent_text, m.end - s.start):
                 continue   # "scans do not prove facet pain", "not always", "not only": no denial
             if m.value in rules.mx.comma_bounded or m.value in ("unlike",):
                 if "," in sent_text[m.end - s.start:pos - s.start]:

@@ -209,3 +209,9 @@ def test_the_course_of_recovery_is_no_relief_and_with_is_no_onset(extractor):
     assert ("relieving", "rest") in kinds("# Trochanteric bursitis\n\nThe pain eases with rest.")
     k = kinds("# Gluteal tendinopathy\n\nPain climbing stairs, standing for long periods and sitting with legs crossed.")
     assert not [x for x in k if x[0] == "onset"]
+
+
+def test_a_pseudo_negation_word_does_not_undo_a_hedge(extractor):
+    # "not show" is no denial, but "may show" is still hedged
+    r = run(extractor, "# Popliteus tendinopathy\n\nExamination may show tenderness at the outer knee.")
+    assert {(f["symptom"], f["hedged"]) for f in r.facts} == {("tenderness", True)}
