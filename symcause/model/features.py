@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from symcause.extraction.document import kept_matches
 from symcause.extraction.extractor import cached_extractor
+from symcause.extraction.facts import is_site
 
 _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X",
            "f_exam": "E", "f_timing": "T", "f_onset": "O", "f_demo": "D"}
@@ -28,37 +29,68 @@ _INABILITY = re.compile(r"\b(?:feel|move|straighten|bend|walk|stand|sit|sleep|pu
 # "can't sit through a film": an activity one cannot do is one that hurts, not one denied (the cues of
 # context.yaml that say "cannot")
 _CANNOT = re.compile(r"can't|cannot")
+# a case-wording cue does not reach past these: "it doesn't swell or click, it hurts at night"; "power is 3/5 with
+# normal hip adduction"; "knee jerk reduced (R normal)"
+_CASE_FWD_STOP = re.compile(r",")
+_CASE_BWD_STOP = re.compile(r"[,(]|\b(?:with|without|for|than|after|before|when|while|during|at|on)\b")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
 TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    return "|".join(re.escape(p.lower()) for p in sorted(set(phrases), key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
 def _matchers():
 
     ex = cached_extractor()
-    return ex.rules.mx, dict(ex.vocab.region_coarse)
+    ctx = ex.vocab.context
+    cues = ctx["case_negation"]
+    # whole words only ("neg" is not the start of "negligible", "-ve" may follow a space)
+    case_fwd = re.compile(rf"(?<!\w)(?:{_alternation(cues['forward'])})(?!\w)")
+    case_bwd = re.compile(rf"(?<!\w)(?:{_alternation(cues['backward'])})(?!\w)")
+    limb = re.compile(rf"\s+(?:my|the|his|her|your|their|that|this|both|one|a)\s+(?:(?:left|right|bad|sore|affected|injured|"
+                      rf"other|big)\s+)?(?:{_alternation(ctx['limb_movement_limbs'])})(?!\w)")
+    return ex.rules, dict(ex.vocab.region_coarse), case_fwd, case_bwd, limb
+
+
+# an activity word that moves a limb when a limb follows it ("bending my knee", "lift my toes")
+_LIMB_MOVERS = frozenset({"bending_forward", "lifting", "twisting", "stretching"})
 
 
 def concept_tokens(text: str) -> list[str]:
     """Concept tokens of one text, in order: R_<region>, RC_<coarse region>, S_<symptom>, Q_<quality>,
     F_<activity>, K_<risk factor>, X_<red flag>, E_<exam finding>, T_<time course>, O_<onset>, D_<demographic>;
     an N prefix marks a negated mention, and a region after a boundary ("stops above the knee")."""
-    mx, coarse = _matchers()
-    low = text.lower()
+    rules, coarse, case_fwd, case_bwd, limb = _matchers()
+    mx = rules.mx
+    low = text.lower().replace("\u2019", "'")   # curly apostrophes as straight ones (same length: offsets hold)
     matches = kept_matches(mx.phrases.find(low, text, mx.groups))   # as the extractor reads them
-    fwd = [m for m in matches if m.kind == "neg_forward"]
+    fwd = [(m.start, m.end, m.surface.lower()) for m in matches if m.kind == "neg_forward"]
+    case_fwd_hits = [c.end() for c in case_fwd.finditer(low)]
     bwd = [m for m in matches if m.kind == "neg_backward"]
+    case_bwd_hits = [(c.start(), c.end()) for c in case_bwd.finditer(low)]
     bounds = [m for m in matches if m.kind == "boundary"]   # "stops above the knee": the knee is not reached
     out: list[str] = []
     for m in matches:
         p = _PREFIX.get(m.kind)
         if p is None:
             continue
-        negated = any(0 <= m.start - n.end <= 40 and not _CLAUSE_BREAK.search(low, n.end, m.start)
-                      and not _INABILITY.search(low, n.end, m.end)
-                      and not (p == "F" and _CANNOT.fullmatch(n.surface.lower())) for n in fwd) or \
+        if p == "R" and not is_site(rules, low, m.start, m.end):
+            continue   # "lying on my back", "the hip replacement", "lifting the leg": not where it is felt
+        if p == "F" and m.value in _LIMB_MOVERS and limb.match(low, m.end):
+            continue   # "bending my knee", "can't lift my toes": a limb moving, not bending forward or lifting
+        negated = any(0 <= m.start - b <= 40 and not _CLAUSE_BREAK.search(low, b, m.start)
+                      and not _INABILITY.search(low, b, m.end)
+                      and not (p == "F" and _CANNOT.fullmatch(surface)) for a, b, surface in fwd) or \
+            any(0 <= m.start - b <= 40 and not _CLAUSE_BREAK.search(low, b, m.start)
+                and not _CASE_FWD_STOP.search(low, b, m.start) and not _INABILITY.search(low, b, m.end)
+                for b in case_fwd_hits) or \
             any(0 <= n.start - m.end <= 15 and not _CLAUSE_BREAK.search(low, m.end, n.start) for n in bwd) or \
+            any(0 <= a - m.end <= 40 and not _CASE_BWD_STOP.search(low, m.end, a)
+                and not _CLAUSE_BREAK.search(low, m.end, a) for a, _ in case_bwd_hits) or \
             (p == "R" and any(0 <= m.start - b.end <= 25 for b in bounds))
         n = "N" if negated else ""
         out.append(f"{n}{p}_{m.value}")

@@ -33,6 +33,27 @@ from symcause.model.features import annotate, concept_tokens
     ("Cutting my toenails on the left is impossible", {"F_hip_rotation"}, set()),
     ("Pain is reproduced by compressing the patella", {"E_patellar_grind_positive"}, set()),
     ("I switched to minimalist shoes", {"K_footwear"}, set()),
+    # how people deny a finding in a case (context.yaml case_negation)
+    ("It doesn't swell or click.", {"NS_swelling", "NS_clicking"}, {"S_swelling", "S_clicking"}),
+    ("It doesn't swell or click, it hurts at night.", {"NS_swelling", "S_pain", "F_night"}, {"NS_pain", "NF_night"}),
+    ("My back is totally fine and I can stand.", {"NR_lower_back"}, {"R_lower_back"}),
+    ("His back has been checked and is fine.", {"NR_lower_back"}, {"R_lower_back"}),
+    ("bending and coughing don't bother it", {"NF_bending_forward", "NF_coughing"}, {"F_coughing"}),
+    ("Hip ROM full, FADIR/FABER neg, Trendelenburg neg.", {"NE_fadir_positive", "NE_faber_positive",
+                                                          "NE_trendelenburg_positive"}, {"E_fadir_positive"}),
+    ("Quadriceps power is 3/5 with normal hip adduction", {"E_myotomal_weakness"}, {"NE_myotomal_weakness"}),
+    ("L knee reflex reduced (R normal)", {"E_reduced_knee_reflex"}, {"NE_reduced_knee_reflex"}),
+    # a back one lies on, or the back of a limb, is not the lower back; a limb moved is not lifting or bending forward
+    ("Lying on my back with the leg hanging off the bed", set(), {"R_lower_back"}),
+    ("a kick in the back of his right calf", {"R_calf"}, {"R_lower_back"}),
+    ("it catches while bending my knee and I can't lift my toes", set(), {"F_bending_forward", "F_lifting"}),
+    ("Bending forward and lifting boxes make it worse", {"F_bending_forward", "F_lifting"}, set()),
+    ("the hip replacement is fine", set(), {"R_hip"}),
+    # clinicians' shorthand and signs
+    ("pain on resisted knee extension, adductor squeeze test painful", {"E_resisted_test_pain"}, set()),
+    ("Tapping just below the fibular head sends tingling into the foot", {"E_tinel_positive"}, set()),
+    ("FNST reproduces shin pain; mild LBP", {"E_femoral_stretch_positive", "R_lower_back"}, set()),
+    ("tender over the medial femoral condyle", {"R_knee"}, {"R_thigh"}),
 ])
 def test_concepts(text, present, absent):
     toks = set(concept_tokens(text))
