@@ -179,7 +179,48 @@ def find_mentions(rules: Rules, doc: Document) -> Mentions:
         per_sentence.append(mentions)
         learn_aliases(text, s, ms, mentions, alias_to)
     heading_aliases(doc, per_sentence, alias_to)
-    return Mentions(per_sentence, alias_to)
+    return Mentions(yield_to_specific(rules, text, per_sentence), alias_to)
+
+
+def yield_to_specific(rules: Rules, text: str, per_sentence: list[list[ConditionMention]]) -> list[list[ConditionMention]]:
+    """A generic name ("stress fracture", a synonym of the tibial one) in an article that never names the generic
+    condition specifically but names more specific lexicon conditions whose names contain those words ("femoral neck
+    stress fracture", "stress fracture of the pars") is one of those: the nearest one named before it (else after it). A
+    hip article's "possible stress fracture" is not a tibial stress fracture."""
+    surfaces: dict[str, set[str]] = {}
+    starts: dict[str, list[int]] = {}
+    for mentions in per_sentence:
+        for c in mentions:
+            if c.origin == "lexicon":
+                surfaces.setdefault(c.key, set()).add(norm_phrase(text[c.start:c.end]).removesuffix("s"))
+                starts.setdefault(c.key, []).append(c.start)
+    siblings: dict[str, list[str]] = {}
+    for key, own in surfaces.items():
+        specific = [other for other, theirs in surfaces.items() if other != key
+                    and all(any(t != g and f" {g} " in f" {t} " for t in theirs) for g in own)]
+        if specific:
+            siblings[key] = specific
+    if not siblings:
+        return per_sentence
+
+    def nearest(c: ConditionMention) -> str:
+        before = [(max(x for x in starts[o] if x < c.start), o) for o in siblings[c.key]
+                  if any(x < c.start for x in starts[o])]
+        if before:
+            return max(before)[1]
+        return min((min(starts[o]), o) for o in siblings[c.key])[1]
+
+    lex = rules.vocab.lexicon
+    out = []
+    for mentions in per_sentence:
+        row = []
+        for c in mentions:
+            if c.origin == "lexicon" and c.key in siblings:
+                key = nearest(c)
+                c = ConditionMention(c.start, c.end, key, lex[key].name, c.origin, c.primary)
+            row.append(c)
+        out.append(row)
+    return out
 
 
 def heading_aliases(doc: Document, per_sentence: list[list[ConditionMention]], alias_to: dict[str, str]) -> None:

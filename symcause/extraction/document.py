@@ -46,10 +46,12 @@ def kept_matches(matches: list[Match]) -> list[Match]:
     """The matches that stand for what they say: a red-flag word inside a red-flag section cue is dropped ("the red
     of red flags", "the emergency of emergency department"), so is a word inside a longer masking phrase (the "warm"
     of "as you warm up", the "fall" of "falls asleep", the "tender" of "non-tender") and a body word inside a test,
-    a manoeuvre or an activity ("bent-knee stretch test", "squeezing the knees together", "lying on the hip")."""
+    a manoeuvre or an activity ("bent-knee stretch test", "squeezing the knees together", "lying on the hip"), and an
+    activity word inside a test ("femoral nerve stretch test")."""
     section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
     masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
     phrase_spans = [(mt.start, mt.end) for mt in matches if mt.kind in ("f_exam", "f_act", "f_timing", "f_onset")]
+    exam_spans = [(mt.start, mt.end) for mt in matches if mt.kind == "f_exam"]
     out: list[Match] = []
     for mt in matches:
         if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
@@ -59,6 +61,9 @@ def kept_matches(matches: list[Match]) -> list[Match]:
         if mt.kind == "region" and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start
                                        for a, b in phrase_spans):
             continue
+        if mt.kind == "f_act" and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start
+                                      for a, b in exam_spans):
+            continue   # the "stretch" of "femoral nerve stretch test" is the test, not stretching
         out.append(mt)
     return out
 

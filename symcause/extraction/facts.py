@@ -310,6 +310,16 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
         return False
     return rules.mx.region_origin.search(before) is None
 
+LIMB_MOVERS = frozenset({"bending_forward", "lifting"})   # activities that a limb right next to them makes a movement
+
+
+def is_limb_movement(rules: Rules, low: str, start: int, end: int, activity: str) -> bool:
+    """ "bending my knee", "can't lift my toes", "deep knee bending": a limb moving, not the activity of bending
+    forward or of lifting loads (`low`: the lower-cased text the offsets index)."""
+    return activity in LIMB_MOVERS and (rules.mx.limb_after.match(low, end) is not None
+                                        or rules.mx.limb_before.search(low[max(0, start - 20):start]) is not None)
+
+
 def fact_row(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, symptom: str, region: str,
              quality: str | None, negated: bool, hedged: bool, extractor: str, confidence: float,
              frequency: str | None = None) -> Row:
@@ -549,6 +559,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
                 out.append(factor_row(source_id, cid, s, sent_text, "risk_factor", f.value, False, False,
                                       "rule:condition_name", 0.9, "condition"))
             continue
+        if f.kind == "f_act" and is_limb_movement(rules, sent_lower, f.start - s.start, f.end - s.start, f.value):
+            continue   # "difficulty lifting the foot", "deep knee bending": a limb moving, not lifting or bending forward
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
             kind = _v1_kind(f, cue, default_cue, red_here)

@@ -39,6 +39,10 @@ class Matchers:
     region_non_site_followers: frozenset[str] = field(default_factory=frozenset)
     # context.yaml region_origin_cues as one pattern that ends right before a region ("a nerve root in the ...")
     region_origin: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!)"))
+    # context.yaml limb_movement_limbs: a limb right after a movement word ("bending my knee", "lifting the foot"),
+    # and right before one ("deep knee bending")
+    limb_after: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!)"))
+    limb_before: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!)"))
     structures: frozenset[str] = field(default_factory=frozenset)
     comma_bounded: frozenset[str] = field(default_factory=frozenset)
     adjective_suffixes: tuple[str, ...] = ()
@@ -54,6 +58,14 @@ def _ending_before_region(cues: list[str]) -> re.Pattern[str]:
     """One pattern for cues that end right before a region (an article or a possessive may come between)."""
     alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) or "(?!)"
     return re.compile(rf"\b(?:{alts})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
+
+
+def _limb_patterns(limbs: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    alts = "|".join(re.escape(w) for w in sorted(limbs, key=len, reverse=True)) or "(?!)"
+    after = re.compile(rf"\s+(?:my|the|his|her|your|their|that|this|both|one|a)\s+(?:(?:left|right|bad|sore|affected|"
+                       rf"injured|other|big)\s+)?(?:{alts})(?!\w)")
+    before = re.compile(rf"(?<!\w)(?:{alts})\s+$")
+    return after, before
 
 
 def build_matchers(vocab: Vocab) -> Matchers:
@@ -158,6 +170,8 @@ def build_matchers(vocab: Vocab) -> Matchers:
         inverted_heads=frozenset(norm_phrase(w) for w in morph.get("inverted_heads") or []),
         region_non_site_followers=frozenset(norm_phrase(w) for w in ctx.get("region_non_site_followers") or []),
         region_origin=_ending_before_region([norm_phrase(w) for w in ctx.get("region_origin_cues") or []]),
+        limb_after=_limb_patterns([norm_phrase(w) for w in ctx.get("limb_movement_limbs") or []])[0],
+        limb_before=_limb_patterns([norm_phrase(w) for w in ctx.get("limb_movement_limbs") or []])[1],
         structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
         adjective_suffixes=tuple(norm_phrase(w) for w in morph.get("adjective_suffixes") or ()),

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from symcause.extraction.document import kept_matches
 from symcause.extraction.extractor import cached_extractor
-from symcause.extraction.facts import is_site
+from symcause.extraction.facts import is_limb_movement, is_site
 
 _PREFIX = {"region": "R", "anatomy": "R", "symptom": "S", "quality": "Q", "f_act": "F", "f_risk": "K", "f_red": "X",
            "f_exam": "E", "f_timing": "T", "f_onset": "O", "f_demo": "D"}
@@ -51,20 +51,14 @@ def _matchers():
     # whole words only ("neg" is not the start of "negligible", "-ve" may follow a space)
     case_fwd = re.compile(rf"(?<!\w)(?:{_alternation(cues['forward'])})(?!\w)")
     case_bwd = re.compile(rf"(?<!\w)(?:{_alternation(cues['backward'])})(?!\w)")
-    limb = re.compile(rf"\s+(?:my|the|his|her|your|their|that|this|both|one|a)\s+(?:(?:left|right|bad|sore|affected|injured|"
-                      rf"other|big)\s+)?(?:{_alternation(ctx['limb_movement_limbs'])})(?!\w)")
-    return ex.rules, dict(ex.vocab.region_coarse), case_fwd, case_bwd, limb
-
-
-# an activity word that moves a limb when a limb follows it ("bending my knee", "lift my toes")
-_LIMB_MOVERS = frozenset({"bending_forward", "lifting", "twisting", "stretching"})
+    return ex.rules, dict(ex.vocab.region_coarse), case_fwd, case_bwd
 
 
 def concept_tokens(text: str) -> list[str]:
     """Concept tokens of one text, in order: R_<region>, RC_<coarse region>, S_<symptom>, Q_<quality>,
     F_<activity>, K_<risk factor>, X_<red flag>, E_<exam finding>, T_<time course>, O_<onset>, D_<demographic>;
     an N prefix marks a negated mention, and a region after a boundary ("stops above the knee")."""
-    rules, coarse, case_fwd, case_bwd, limb = _matchers()
+    rules, coarse, case_fwd, case_bwd = _matchers()
     mx = rules.mx
     low = text.lower().replace("\u2019", "'")   # curly apostrophes as straight ones (same length: offsets hold)
     matches = kept_matches(mx.phrases.find(low, text, mx.groups))   # as the extractor reads them
@@ -80,7 +74,7 @@ def concept_tokens(text: str) -> list[str]:
             continue
         if p == "R" and not is_site(rules, low, m.start, m.end):
             continue   # "lying on my back", "the hip replacement", "lifting the leg": not where it is felt
-        if p == "F" and m.value in _LIMB_MOVERS and limb.match(low, m.end):
+        if p == "F" and is_limb_movement(rules, low, m.start, m.end, m.value):
             continue   # "bending my knee", "can't lift my toes": a limb moving, not bending forward or lifting
         negated = any(0 <= m.start - b <= 40 and not _CLAUSE_BREAK.search(low, b, m.start)
                       and not _INABILITY.search(low, b, m.end)

@@ -215,3 +215,52 @@ def test_a_pseudo_negation_word_does_not_undo_a_hedge(extractor):
     # "not show" is no denial, but "may show" is still hedged
     r = run(extractor, "# Popliteus tendinopathy\n\nExamination may show tenderness at the outer knee.")
     assert {(f["symptom"], f["hedged"]) for f in r.facts} == {("tenderness", True)}
+
+
+def test_a_generic_name_yields_to_the_specific_condition_the_article_names(extractor):
+    text = ("# Groin pain in runners\n\nA femoral neck stress fracture causes deep groin pain in runners.\n\n"
+            "Pain on hopping suggests a stress fracture.\n")
+    conds = {c.condition_id for c in run(extractor, text).conditions.values()}
+    assert "femoral_neck_stress_fracture" in conds and "tibial_stress_fracture" not in conds
+    # where the specific condition is itself named, its generic name stays its own
+    text = ("# Shin pain\n\nA tibial stress fracture causes focal shin pain. A femoral neck stress fracture causes "
+            "groin pain. A stress fracture hurts on hopping.\n")
+    conds = {c.condition_id for c in run(extractor, text).conditions.values()}
+    assert {"tibial_stress_fracture", "femoral_neck_stress_fracture"} <= conds
+
+
+def test_a_limb_moving_is_not_lifting_or_bending_forward(extractor):
+    r = run(extractor, "# Sciatica\n\nSciatica causes leg pain. Some people have weakness, such as difficulty "
+                       "lifting the foot or pushing off on tiptoe. Deep knee bending and stairs usually aggravate it. "
+                       "Lifting heavy boxes makes it worse.")
+    acts = {(f["kind"], f["factor"], f["evidence"][:4]) for f in r.factors}
+    assert ("aggravating", "lifting", "Lift") in acts
+    assert not [a for a in acts if a[1] == "bending_forward" or (a[1] == "lifting" and a[2] != "Lift")]
+
+
+def test_warning_labels_and_generic_names_the_audits_rejected(extractor):
+    # "numbness around your genitals or bottom" is saddle numbness, not a generic neurological symptom
+    r = run(extractor, "# Cauda equina syndrome\n\nCauda equina syndrome causes back pain and pain in both legs. "
+                       "It is worse on coughing.\n\n## When to seek help\n\n"
+                       "- You have numbness around your genitals or bottom.\n")
+    flags = {f["factor"] for f in r.factors if f["kind"] == "red_flag"}
+    assert "saddle_numbness" in flags and "neurological_symptoms" not in flags
+    # "ligament injury" names no one condition
+    r = run(extractor, "# Knee pain\n\nA ligament injury causes pain and swelling in the knee after a twist.")
+    assert "ligament_injury" not in {c.condition_id for c in r.conditions.values()}
+    # sitting with the legs crossed is an aggravating posture, and bed rest is advice, neither an onset
+    k = {(f["kind"], f["factor"]) for f in run(extractor, "# Sciatica\n\nSciatica causes leg pain. Staying active "
+                                                          "beats bed rest.").factors}
+    assert ("onset", "prolonged_position") not in k
+
+
+def test_a_pop_at_injury_and_a_bony_landmark_are_no_symptoms(extractor):
+    r = run(extractor, "# Hamstring strain\n\nIt starts with sudden sharp pain in the back of the thigh while "
+                       "sprinting, sometimes with a pop.")
+    assert not [f for f in r.facts if f["symptom"] == "clicking"]
+    r = run(extractor, "# Common peroneal neuropathy\n\nThe nerve winds around the bony bump just below the outer "
+                       "knee. It causes numbness on the top of the foot.")
+    assert not [f for f in r.facts if f["symptom"] == "lump"]
+    r = run(extractor, "# Snapping hip syndrome\n\nSnapping hip syndrome causes pain at the front of the hip. The hip "
+                       "often pops when the leg swings.")
+    assert [f for f in r.facts if f["symptom"] == "clicking"]

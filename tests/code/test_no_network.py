@@ -72,7 +72,7 @@ def test_the_guard_catches_a_connection(no_network):
 def test_every_stage_runs_without_the_network(no_network, root, tmp_path, capsys):
     from symcause.core.params import load_params
     from symcause.model.training import run_train
-    from symcause.quality.audit import run_audit
+    from symcause.quality.audit import AuditSettings, run_audit
 
     facts = tmp_path / "facts"
     assert main(["extract", str(root / "data" / "sources"), "--out", str(facts), "--quiet"]) == 0
@@ -80,7 +80,10 @@ def test_every_stage_runs_without_the_network(no_network, root, tmp_path, capsys
     vignettes = tmp_path / "vignettes.parquet"
     assert main(["generate", "--facts", str(facts), "--n", "3000", "--seed", "5", "--out", str(vignettes),
                  "--quiet"]) == 0
-    run_audit(vignettes, facts, tmp_path / "audit")
+    # splits of a few hundred rows cannot hold the per-split category-share bounds of a full run (the audit's own
+    # hint says so); this test is about the network, so those bounds are widened here
+    run_audit(vignettes, facts, tmp_path / "audit",
+              AuditSettings(min_split_category_share=0.02, max_split_category_share=0.45))
     assert json.loads((tmp_path / "audit" / "report.json").read_text())["rows"] == 3000
     p = load_params(root / "params.yaml").train.model_copy(update={"max_iter": 3000})
     model = tmp_path / "model.skops"
