@@ -138,6 +138,7 @@ class GenerateParams(_Section):
     stated_negation_share: float = Field(0.85, ge=0, le=1)
     condition_weight_power: float = Field(0.0, ge=0, le=2)
     likelihood_cap: bool = False
+    pertinent_negative_rate: float = Field(0.0, ge=0, le=1)
 
     @field_validator("exam_rate")
     @classmethod

@@ -66,6 +66,7 @@ class GenSettings:
     stated_negation_share: float = 0.85   # a negated finding is one the articles deny (else a generic one), where any
     condition_weight_power: float = 0.0   # within a category, a condition is drawn with weight n_sources ** this
     likelihood_cap: bool = False          # a symptom fact is stated at most as often as its likelihood (see plan)
+    pertinent_negative_rate: float = 0.0  # each pertinent negative (_PERTINENT) a row may state, this often
 
 
 @dataclass
@@ -95,6 +96,13 @@ class Profile:
 
 
 _GENERIC_NEGATIVES = ("numbness", "tingling", "weakness", "swelling", "locking", "clicking", "instability", "stiffness")
+# The pertinent negatives clinicians write to set a neighbouring category aside: (region, the category it would
+# suggest, templates.yaml slot, the coarse regions near it or None for any). A condition of another category with
+# no finding at that region (coarse) and one near it may deny pain there: "My back is fine" in a hip case, "Hip ROM
+# full and pain-free" in a radicular one with thigh pain (not in a calf strain).
+_PERTINENT: tuple[tuple[str, str, str, frozenset[str] | None], ...] = (
+    ("lower_back", "spinal", "back_neg", None),
+    ("hip", "hip_joint", "hip_neg", frozenset({"groin", "thigh", "buttock", "knee"})))
 
 
 _AGE_GROUPS = {"child": (9.0, 3.0), "adolescent": (15.0, 2.0), "young_adult": (27.0, 6.0), "middle_aged": (48.0, 7.0),
@@ -487,6 +495,7 @@ class Plan:
     band: np.ndarray           # age band: 0 under 35, 1 35-59, 2 60 and over
     differential: np.ndarray   # rows x labels: P(label | the findings written), knowledge table and a uniform prior
     supported: np.ndarray      # the row's own label is in the differential's top two
+    pert_neg: np.ndarray       # rows x _PERTINENT: the row denies pain at that region (a pertinent negative)
 
     def __len__(self) -> int:
         return len(self.p)
@@ -739,7 +748,7 @@ class Composer:
         P(finding | condition) from the knowledge table (the prior where a condition has no row for it), and
         per profile the finding code of each fact, negation and factor it can write."""
         profs, prior = self.profiles, self.s.prior
-        names: set[str] = {f"symptom:{g}@any" for g in _GENERIC_NEGATIVES}
+        names: set[str] = {f"symptom:{g}@any" for g in _GENERIC_NEGATIVES} | {f"symptom:pain@{r}" for r, *_ in _PERTINENT}
         for p in profs:
             names |= {f"symptom:{f[1]}@{f[2]}" for f in p.facts} | {f"symptom:{f[1]}@{f[2]}" for f in p.negated}
             names |= {f"quality:{f[3]}" for f in p.facts if f[3]}
@@ -762,8 +771,24 @@ class Composer:
         self._qual_f = _pad([[code[f"quality:{f[3]}"] if f[3] else -1 for f in p.facts] for p in profs], -1, np.int64)
         self._neg_f = _pad([[code[f"symptom:{f[1]}@{f[2]}"] for f in p.negated] for p in profs], -1, np.int64)
         self._gen_f = _pad([[code[f"symptom:{g}@any"] for g in p.generic_negatives] for p in profs], -1, np.int64)
+        self._pert_f = np.array([code[f"symptom:pain@{r}"] for r, *_ in _PERTINENT], np.int64)
+        self._pert_ok = np.array([[self._may_deny(p, r, cat, near) for r, cat, _, near in _PERTINENT] for p in profs],
+                                 dtype=np.bool_).reshape(len(profs), len(_PERTINENT))
         self._list_f = {attr: _pad([[code[f"{kind}:{a[1]}"] for a in getattr(p, attr)] for p in profs], -1, np.int64)
                         for attr, kind in self._V2_KINDS}
+
+    def _may_deny(self, p: Profile, region: str, category: str, near: frozenset[str] | None) -> bool:
+        """A pertinent negative (_PERTINENT) fits the profile: another category, no finding at that region (coarse),
+        and a finding near it where that matters."""
+        coarse = self.w.region_coarse
+
+        def c(r: object) -> str:
+            return coarse.get(str(r), str(r))
+
+        here = c(region)
+        return (p.category != category and not any(c(f[2]) == here for f in (*p.facts, *p.negated))
+                and not any(k.startswith("symptom:") and c(k.rsplit("@", 1)[1]) == here for k in p.likelihood)
+                and (near is None or any(c(f[2]) in near for f in p.facts)))
 
     def differential(self, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
         """P(label | findings) for rows of finding codes stated (`pos`) and denied (`neg`), -1 padded, under a
@@ -927,6 +952,7 @@ class Composer:
         self._t_demo = _Templates([L["demo"]], _CTX_SLOTS, where)
         self._t_onset, self._t_timing = voices("onset"), voices("timing")
         self._t_exam, self._t_both = voices("exam"), voices("both")
+        self._t_pert = [voices(slot) for _, _, slot, _ in _PERTINENT]
 
     # -- the plan: every draw that decides what a vignette says, for a whole batch at once
 
@@ -1031,12 +1057,14 @@ class Composer:
         d1 = _below(u_d1, pool)
         d2 = _below(u_d2, np.maximum(pool - 1, 1))
         d2 = d2 + (d2 >= d1)
+        # the pertinent negative clinicians write: "my back is fine" where the condition has no low-back finding
+        pert_neg = self._pert_ok[p] & (rng.random((B, len(_PERTINENT))) < s.pertinent_negative_rate)
         plan = Plan(p=p, cat=ci, style=style, diff=diff, chosen=chosen, spread=spread, ra=ra, rb=rb, vague=vague,
                     female=female, age=age, agg=agg, rel=rel, risk_kind=risk_kind, risk=risk, neg_kind=neg_kind,
                     neg=neg_idx, red=red, name=name, d1=np.where(n_distr >= 1, d1, -1),
                     d2=np.where(n_distr >= 2, d2, -1), filler=u_filler < s.filler_rate, onset=onset, timing=timing,
                     exam=exam, side=side, band=band, differential=np.zeros((B, len(self.cats))),
-                    supported=np.zeros(B, bool))
+                    supported=np.zeros(B, bool), pert_neg=pert_neg)
         plan.differential = self.differential(*self.findings(plan))
         top2 = np.argsort(-plan.differential, axis=1, kind="stable")[:, :2]
         plan.supported = (top2 == ci[:, None]).any(axis=1)
@@ -1113,8 +1141,9 @@ class Composer:
                                at(lf["aggravating"], plan.agg), at(lf["relieving"], plan.rel),
                                np.where(plan.risk_kind > 0, risk, -1), at(lf["red_flags"], plan.red),
                                at(lf["onsets"], plan.onset), at(lf["timings"], plan.timing), at(lf["exams"], plan.exam)])
-        neg = np.where(plan.neg_kind == 1, at(self._neg_f, plan.neg),
-                       np.where(plan.neg_kind == 2, at(self._gen_f, plan.neg), -1))[:, None]
+        neg = np.column_stack([np.where(plan.neg_kind == 1, at(self._neg_f, plan.neg),
+                                        np.where(plan.neg_kind == 2, at(self._gen_f, plan.neg), -1)),
+                               np.where(plan.pert_neg, self._pert_f[None, :], -1)])
         return pos, neg
 
     def _ages(self, rng: np.random.Generator, p: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -1349,6 +1378,8 @@ class Composer:
         negs = pc.if_else(neg_pain & clin, clin_region, word)
         w.sentence(self._t_neg, (nk > 0) & (clin | ~neg_pain), st, w.u(), s=negs)
         w.sentence(self._t_negreg, neg_pain & v.nar, v.person, w.u(), r=nrname)
+        for j, templates in enumerate(self._t_pert):
+            w.sentence(templates, plan.pert_neg[:, j], st, w.u())
         return nsym
 
     def _render_extras(self, plan: Plan, v: _View, w: _Writer) -> np.ndarray:
@@ -1409,6 +1440,8 @@ class Composer:
                 content += np.where(has[:, j], _mix(self._fact_code[p, cc[:, j]] + np.uint64(1)), np.uint64(0))
             content += np.where(nk == 1, _mix(_at(self._neg_code, p, ni) + np.uint64(1)), np.uint64(0))
             content += np.where(nk == 2, _mix(nsym.astype(np.uint64) + np.uint64(1 << 40)), np.uint64(0))
+            for j in range(len(_PERTINENT)):
+                content += np.where(plan.pert_neg[:, j], _mix(np.full(B, (1 << 41) + j, np.uint64)), np.uint64(0))
             for kind, idx in (("aggravating", agg[:, 0]), ("aggravating", agg[:, 1]), ("aggravating", agg[:, 2]),
                               ("relieving", rel), ("red_flags", red), ("onsets", plan.onset), ("timings", plan.timing),
                               *(("exams", plan.exam[:, i]) for i in range(_EMAX))):
@@ -1422,7 +1455,9 @@ class Composer:
             "symptoms": _lists(B, [_masked(new_sym[j], self._sym_t.take(pa.array(sym[:, j])), j) for j in range(_KMAX)]),
             "regions": _lists(B, [_masked(new_reg[j], self._reg_t.take(pa.array(reg[:, j])), j) for j in range(_KMAX)]),
             "factors": _lists(B, factor_parts),
-            "negated_findings": _lists(B, [_masked(nk > 0, negated, 0)]),
+            "negated_findings": _lists(B, [_masked(nk > 0, negated, 0),
+                                           *(_masked(plan.pert_neg[:, j], pa.array([f"pain@{r}"] * B), 1 + j)
+                                             for j, (r, *_) in enumerate(_PERTINENT))]),
             "distractors": _lists(B, [_masked(plan.d1 >= 0, distr[0], 0), _masked(plan.d2 >= 0, distr[1], 1)]),
             "onset": pc.if_else(plan.onset >= 0, factor(onset_code), pa.nulls(B, pa.string())),
             "exam_findings": _lists(B, [_masked(plan.exam[:, i] >= 0, factor(exam_code[i]), i) for i in range(_EMAX)]),

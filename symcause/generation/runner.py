@@ -157,6 +157,7 @@ def settings_from_params(g: GenerateParams, prior: float = 0.05) -> GenSettings:
         onset_rate=g.onset_rate, timing_rate=g.timing_rate, exam_rate=dict(g.exam_rate),
         both_sides_rate=g.both_sides_rate, prior=prior, stated_negation_share=g.stated_negation_share,
         condition_weight_power=g.condition_weight_power, likelihood_cap=g.likelihood_cap,
+        pertinent_negative_rate=g.pertinent_negative_rate,
     )
 
 

@@ -350,7 +350,8 @@ def traceability(v: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame,
     A fact id must exist in facts or factors and belong to the vignette's condition. A listed symptom
     or region must be stated by one of the vignette's own positive facts, a factor by one of its own
     factor facts, a negated finding 'symptom:region' by one of its own negated facts (a bare
-    'symptom' is a generic negative and needs none); a symptom that is a declared distractor passes.
+    'symptom' is a generic negative and 'symptom@region' a pertinent negative: they need none); a symptom that is a
+    declared distractor passes.
     """
     n = len(v)
     cases: list[pd.DataFrame] = []

@@ -4,8 +4,9 @@ Three contradiction kinds, each counted per row (all must be 0):
 
 - `n_both_sides_one_sided`: a case that is not spinal says both legs (`side` both), or its text names both the
   left and the right side;
-- `n_affirmed_and_negated`: a finding both stated and denied (a negated symptom the row also lists, or pain
-  denied in a region the row's pain reaches);
+- `n_affirmed_and_negated`: a finding both stated and denied (a negated symptom the row also lists, pain
+  denied in a region the row's pain reaches, or pain denied at a region, "pain@lower_back", where the row states
+  pain in the same coarse region);
 - `n_side_mismatch`: a side named in the text that is not the row's `side` (or a side named where `side` is
   null or both).
 
@@ -75,6 +76,10 @@ def contradictions(v: pd.DataFrame, vocab: Vocab, facts: pd.DataFrame) -> tuple[
             continue
         said = [pair[f] for f in fids if f in pair]
         for neg in negs:
+            if "@" in str(neg):   # a pertinent negative: none at that region ("My back is fine")
+                sym, _, reg = str(neg).partition("@")
+                clash[i] |= any(s_ == sym and coarse.get(r, r) == coarse.get(reg, reg) for s_, r in said)
+                continue
             sym, _, reg = str(neg).partition(":")
             if sym != "pain":
                 clash[i] |= sym in set(syms)

@@ -226,6 +226,14 @@ def test_contradictions_pass_a_coherent_table_and_flag_planted_ones():
     assert counts.loc[3, "n_affirmed_and_negated"] == 0
     v.at[3, "negated_findings"] = ["pain:lower_back"]     # "no pain below the lumbar spine" with buttock pain is not
     assert contradictions(v, vocab, t["facts"])[0].loc[3, "n_affirmed_and_negated"] == 1
+    # a pertinent negative denies pain at a region only: "my back is fine" with buttock pain is coherent, "no
+    # buttock pain" is not
+    v.at[3, "negated_findings"] = ["pain@lower_back"]
+    assert contradictions(v, vocab, t["facts"])[0].loc[3, "n_affirmed_and_negated"] == 0
+    v.at[3, "negated_findings"] = ["pain@buttock"]
+    assert contradictions(v, vocab, t["facts"])[0].loc[3, "n_affirmed_and_negated"] == 1
+    v.at[3, "negated_findings"] = ["pain@lower_back"]
+    assert traceability(v, t["facts"], t["factors"], t["conditions"])[0].loc[3, "n_untraceable_negations"] == 0
     assert set(cases["check"]) == {"n_both_sides_one_sided", "n_side_mismatch", "n_affirmed_and_negated"}
 
 

@@ -338,3 +338,39 @@ def test_likelihood_cap_states_a_fact_at_most_about_as_often_as_its_likelihood(s
     assert kept_any.mean() < 1.0
     again = comp._cap_by_likelihood(np.random.default_rng(3), p, k, chosen)
     assert (again == out).all()                               # same seed, same draws
+
+
+def test_pertinent_negatives_set_a_neighbouring_category_aside(seed_tables, settings):
+    """'My back is fine' only in cases of another category whose condition has no low-back finding, 'Hip ROM full'
+    only where the condition has no hip finding and has one near the hip; each listed among the negated findings
+    and counted against that category in the differential; never with a finding at the same place."""
+    import numpy as np
+
+    from symcause.generation.composer import _PERTINENT
+    from symcause.model.features import concept_tokens
+
+    comp = load_composer(seed_tables[0], dataclasses.replace(settings, pertinent_negative_rate=0.5))
+    plan = comp.plan(np.random.default_rng(11), 6000)
+    out = comp.render(plan, np.random.default_rng(12))
+    texts, negated = out["text"].to_pylist(), out["negated_findings"].to_pylist()
+    coarse = comp.w.region_coarse
+    for j, (region, category, _, near) in enumerate(_PERTINENT):
+        rows = np.flatnonzero(plan.pert_neg[:, j])
+        assert len(rows) > 100, region
+        assert not (plan.cat[rows] == comp.cats.index(category)).any()
+        for i in rows[:300]:
+            prof = comp.profiles[plan.p[i]]
+            assert not any(coarse.get(f[2], f[2]) == coarse.get(region, region) for f in prof.facts), (region, prof)
+            if near is not None:
+                assert any(coarse.get(f[2], f[2]) in near for f in prof.facts)
+            assert f"pain@{region}" in negated[i]
+            assert f"NR_{region}" in concept_tokens(texts[i]) or region == "hip" and "NF_hip_movement" in \
+                concept_tokens(texts[i]), texts[i]
+        # the denial lowers the category it would suggest
+        pos, neg = comp.findings(plan.take(rows[:200]))
+        without = neg.copy()
+        without[:, 1 + j] = -1
+        k = comp.cats.index(category)
+        assert (comp.differential(pos, neg)[:, k] < comp.differential(pos, without)[:, k]).all()
+    none = dataclasses.replace(settings, pertinent_negative_rate=0.0)
+    assert not load_composer(seed_tables[0], none).plan(np.random.default_rng(11), 2000).pert_neg.any()
