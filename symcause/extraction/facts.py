@@ -98,7 +98,9 @@ _OTHER_PEOPLE = re.compile(r"\b(?:people|those|patients|adults|individuals|someo
 _PSEUDO_NEGATION = re.compile(r"\s+(?:prove|proves|show|shows|mean|means|explain|explains|confirm|confirms|always|"
                               r"necessarily|only|just|need|needs|exclude|excludes)\b", re.I)
 _COMPARISON_CUES = frozenset({"unlike", "rather than", "instead of"})
-_BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?[a-z][a-z\s'-]{0,30}?\s+and\s+(?:the\s+|your\s+)?$")
+# "between the side of the sacrum and the bony point of the outer hip": both landmarks of a place, neither a site
+_BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?(?:[a-z][a-z\s'-]{0,30}?\s+and\s+(?:the\s+|your\s+)?"
+                          r"(?:(?!(?:in|at|on|into|to|down|over)\s)[a-z'-]+\s+){0,4}|(?:[a-z'-]+\s+){0,3})$")
 _AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:(?:across|into|down|over|along|around|"
                   r"through|up|on|in|at)\s+)?(?:the\s+|your\s+)?|\s*/\s*", re.I)
 _OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of|near|by|beside)\s+"
@@ -306,7 +308,8 @@ def is_site(rules: Rules, sent: str, start: int, end: int) -> bool:
             and not (m and m.group(1) in _BACK_FOLLOWERS):
         return False   # "it pops back", "comes back", "back to work": an adverb, not the back
     before = sent[max(0, start - 40):start].lower()
-    if _BETWEEN_AND.search(before):  # "between the sacrum and the outer hip": landmarks of a place, both of them
+    # "between the sacrum and the outer hip": landmarks of a place, both of them
+    if _BETWEEN_AND.search(sent[max(0, start - 80):start].lower()):
         return False
     return rules.mx.region_origin.search(before) is None
 

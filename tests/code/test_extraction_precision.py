@@ -264,3 +264,18 @@ def test_a_pop_at_injury_and_a_bony_landmark_are_no_symptoms(extractor):
     r = run(extractor, "# Snapping hip syndrome\n\nSnapping hip syndrome causes pain at the front of the hip. The hip "
                        "often pops when the leg swings.")
     assert [f for f in r.facts if f["symptom"] == "clicking"]
+
+
+def test_landmarks_crossed_legs_and_compressing_causes_are_not_sites_or_subjects(extractor):
+    # both landmarks of "between A and B", however worded, are no sites of the symptom
+    r = run(extractor, "# Piriformis syndrome\n\nPiriformis syndrome causes a deep ache in one buttock, with a tender "
+                       "spot between the side of the sacrum and the bony point of the outer hip.")
+    assert {f["region"] for f in r.facts} == {"buttock"}
+    # legs crossed are a posture, not where it hurts
+    r = run(extractor, "# Gluteal tendinopathy\n\nGluteal tendinopathy causes outer hip pain. Pain climbing stairs, "
+                       "standing for long periods and sitting with legs crossed.")
+    assert "leg" not in {f["region"] for f in r.facts}
+    # what compresses a nerve is not what "It" continues with
+    r = run(extractor, "# Outer knee pain\n\nThe common peroneal nerve is easily compressed by crossing the legs, "
+                       "plaster casts or knee injuries. It causes numbness of the outer shin.")
+    assert not [f for f in r.facts if f["condition_id"] == "knee_injury"]
