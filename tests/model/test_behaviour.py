@@ -210,21 +210,36 @@ THIGH = ["My thigh has been aching for a month.", "Pain in the front of my thigh
          "Aching thigh for weeks, I am 66."]
 
 
-@pytest.mark.parametrize("cases, finding, category", [
+ISSUE_DIRECTIONS = [
     (BUTTOCK, "It is worse after sitting and stops above the knee.", "peripheral_nerve"),
     (THIGH, "I also have groin pain and my hip is stiff when I rotate it.", "hip_joint"),
-])
-def test_issue_directions(trained, cases, finding, category):
-    """The two directional checks of the classifier issue: a buttock-pain case moves toward peripheral_nerve
-    with "worse after sitting, stops above the knee"; a thigh-pain case toward hip_joint with groin pain and
-    stiffness on rotating the hip."""
-    _, _, model = trained
+]
+BUILT_MODEL = Path(__file__).resolve().parents[2] / "data" / "models" / "model.skops"
+
+
+def _moves_toward(model, cases: list[str], finding: str, category: str) -> np.ndarray:
     j = CATEGORIES.index(category)
-    delta = _proba(model, [f"{t} {finding}" for t in cases])[:, j] - _proba(model, cases)[:, j]
-    # on average, and for at least half of the wordings: the small seeds-only model of this fixture moves single
-    # wordings by a few points either way with every vocabulary change (a strict expected failure here flipped
-    # three times), the average does not
-    assert (delta > 0).mean() >= 0.5 and delta.mean() > 0.01, delta
+    return _proba(model, [f"{t} {finding}" for t in cases])[:, j] - _proba(model, cases)[:, j]
+
+
+@pytest.mark.parametrize("cases, finding, category", ISSUE_DIRECTIONS[1:])
+def test_issue_directions(trained, cases, finding, category):
+    """The classifier issue's thigh-to-hip check on this module's model (or `--model`). The buttock-to-nerve check
+    needs the corpus: on the seeds-only model of the fixture it moves either way with every vocabulary change (a
+    strict expected failure here flipped three times), so it runs on the model DVC built (below)."""
+    delta = _moves_toward(trained[2], cases, finding, category)
+    assert (delta > 0).mean() >= 0.75 and delta.mean() > 0.01, delta
+
+
+@pytest.mark.parametrize("cases, finding, category", ISSUE_DIRECTIONS)
+def test_issue_directions_on_the_built_model(cases, finding, category):
+    """The two directional checks of the classifier issue on the model `make repro` built (seeds + corpus): a
+    buttock-pain case moves toward peripheral_nerve with "worse after sitting, stops above the knee"; a thigh-pain
+    case toward hip_joint with groin pain and stiffness on rotating the hip."""
+    if not BUILT_MODEL.is_file():
+        pytest.skip(f"{BUILT_MODEL}: not built yet (make repro)")
+    delta = _moves_toward(load_model(BUILT_MODEL), cases, finding, category)
+    assert (delta > 0).mean() >= 0.75 and delta.mean() > 0.01, delta
 
 
 # ---------------------------------------------------------------------------------------------------------------
