@@ -110,6 +110,7 @@ def build_matchers(vocab: Vocab) -> Matchers:
         for phrase in spec.get("synonyms") or []:
             m.add(phrase, "freq", value)
     ctx = vocab.context
+    limb_after, limb_before = _limb_patterns([norm_phrase(w) for w in ctx.get("limb_movement_limbs") or []])
     for key, kind in (("onset_cues", "onset_cue"), ("demographic_cues", "demo_cue"), ("masks", "mask")):
         for phrase in ctx.get(key) or []:
             m.add(phrase, kind, phrase)
@@ -170,8 +171,8 @@ def build_matchers(vocab: Vocab) -> Matchers:
         inverted_heads=frozenset(norm_phrase(w) for w in morph.get("inverted_heads") or []),
         region_non_site_followers=frozenset(norm_phrase(w) for w in ctx.get("region_non_site_followers") or []),
         region_origin=_ending_before_region([norm_phrase(w) for w in ctx.get("region_origin_cues") or []]),
-        limb_after=_limb_patterns([norm_phrase(w) for w in ctx.get("limb_movement_limbs") or []])[0],
-        limb_before=_limb_patterns([norm_phrase(w) for w in ctx.get("limb_movement_limbs") or []])[1],
+        limb_after=limb_after,
+        limb_before=limb_before,
         structures=frozenset(norm_phrase(w) for w in morph.get("structures") or []),
         comma_bounded=frozenset(norm_phrase(w) for w in ctx.get("comma_bounded") or []),
         adjective_suffixes=tuple(norm_phrase(w) for w in morph.get("adjective_suffixes") or ()),

@@ -29,9 +29,8 @@ _INABILITY = re.compile(r"\b(?:feel|move|straighten|bend|walk|stand|sit|sleep|pu
 # "can't sit through a film": an activity one cannot do is one that hurts, not one denied (the cues of
 # context.yaml that say "cannot")
 _CANNOT = re.compile(r"can't|cannot")
-# a case-wording cue does not reach past these: "it doesn't swell or click, it hurts at night"; "power is 3/5 with
-# normal hip adduction"; "knee jerk reduced (R normal)"
-_CASE_FWD_STOP = re.compile(r",")
+# a case-wording cue does not reach past a comma ("it doesn't swell or click, it hurts at night"), a backward one
+# not past these either: "power is 3/5 with normal hip adduction"; "knee jerk reduced (R normal)"
 _CASE_BWD_STOP = re.compile(r"[,(]|\b(?:with|without|for|than|after|before|when|while|during|at|on)\b")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
@@ -62,10 +61,10 @@ def concept_tokens(text: str) -> list[str]:
     mx = rules.mx
     low = text.lower().replace("\u2019", "'")   # curly apostrophes as straight ones (same length: offsets hold)
     matches = kept_matches(mx.phrases.find(low, text, mx.groups))   # as the extractor reads them
-    fwd = [(m.start, m.end, m.surface.lower()) for m in matches if m.kind == "neg_forward"]
+    fwd = [m for m in matches if m.kind == "neg_forward"]
     case_fwd_hits = [c.end() for c in case_fwd.finditer(low)]
     bwd = [m for m in matches if m.kind == "neg_backward"]
-    case_bwd_hits = [(c.start(), c.end()) for c in case_bwd.finditer(low)]
+    case_bwd_hits = [c.start() for c in case_bwd.finditer(low)]
     bounds = [m for m in matches if m.kind == "boundary"]   # "stops above the knee": the knee is not reached
     out: list[str] = []
     for m in matches:
@@ -76,15 +75,14 @@ def concept_tokens(text: str) -> list[str]:
             continue   # "lying on my back", "the hip replacement", "lifting the leg": not where it is felt
         if p == "F" and is_limb_movement(rules, low, m.start, m.end, m.value):
             continue   # "bending my knee", "can't lift my toes": a limb moving, not bending forward or lifting
-        negated = any(0 <= m.start - b <= 40 and not _CLAUSE_BREAK.search(low, b, m.start)
-                      and not _INABILITY.search(low, b, m.end)
-                      and not (p == "F" and _CANNOT.fullmatch(surface)) for a, b, surface in fwd) or \
-            any(0 <= m.start - b <= 40 and not _CLAUSE_BREAK.search(low, b, m.start)
-                and not _CASE_FWD_STOP.search(low, b, m.start) and not _INABILITY.search(low, b, m.end)
-                for b in case_fwd_hits) or \
+        negated = any(0 <= m.start - n.end <= 40 and not _CLAUSE_BREAK.search(low, n.end, m.start)
+                      and not _INABILITY.search(low, n.end, m.end)
+                      and not (p == "F" and _CANNOT.fullmatch(n.surface.lower())) for n in fwd) or \
+            any(0 <= m.start - b <= 40 and "," not in low[b:m.start] and not _CLAUSE_BREAK.search(low, b, m.start)
+                and not _INABILITY.search(low, b, m.end) for b in case_fwd_hits) or \
             any(0 <= n.start - m.end <= 15 and not _CLAUSE_BREAK.search(low, m.end, n.start) for n in bwd) or \
             any(0 <= a - m.end <= 40 and not _CASE_BWD_STOP.search(low, m.end, a)
-                and not _CLAUSE_BREAK.search(low, m.end, a) for a, _ in case_bwd_hits) or \
+                and not _CLAUSE_BREAK.search(low, m.end, a) for a in case_bwd_hits) or \
             (p == "R" and any(0 <= m.start - b.end <= 25 for b in bounds))
         n = "N" if negated else ""
         out.append(f"{n}{p}_{m.value}")
