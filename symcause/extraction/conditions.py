@@ -468,6 +468,8 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
             pl = pw.lower()
             if pl in mx.strip_leading and pl not in mx.modifiers:
                 break
+            if pl == "it" and pw != "IT":
+                break   # "the usual reason it tears": the pronoun, not the IT band
             # a capitalised word inside a title-cased name, or an eponym opening a heading or a definition
             # ("Fabella syndrome", "Bertolotti syndrome is ...")
             title_word = (pw[0].isupper() and not pw.isupper() and pl not in _NOT_A_NAME   # not "Separating"

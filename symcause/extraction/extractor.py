@@ -101,7 +101,7 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
             cid = conditions[key].condition_id
             if other_label and not conditions[key].mimic:
                 continue
-            kms = redirected(ms, redirects, conditions[key])
+            kms = redirected(ms, redirects, conditions[key], [(c.start, c.end) for c in named if c.key == key])
             if alike is not None and not any(c.key == key and c.start >= s.start + alike.end() for c in named):
                 # "Look-alikes include an S1 root problem (pain down the back of the leg) ...": not this one's
                 kms = [x for x in kms if x.start < s.start + alike.start()]
@@ -126,6 +126,13 @@ class Redirect:
     confidence: float        # ... and how sure that is
     words: frozenset[str]    # the target's words of four letters or more
     names: bool = False      # the target is named like a condition ("compartment syndrome", "myositis ossificans")
+    attributive: bool = False  # "... is usually X": redirects only when X, right after the cue, is named like one
+    cue: int = 0             # where the cue starts (the target follows it)
+
+
+# after an attribution cue, words that do not start a condition's name: a verb, a preposition, an adverb
+_NOT_A_NAME = re.compile(r"\s*(?:\w+(?:ed|ing|ly)|after|before|in|on|at|with|without|when|if|for|to|among|during|"
+                         r"than|because|worse|better|more|less|felt|seen|found|not|no)\b")
 
 
 def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect]:
@@ -135,33 +142,45 @@ def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect
         return []
     low = sent_text.lower()
     out = []
-    for m in rules.redirect.finditer(low):
+    cued = [(m, False) for m in rules.redirect.finditer(low)]
+    if rules.attribution is not None:
+        cued += [(m, True) for m in rules.attribution.finditer(low)]
+    for m, attributive in cued:
         target = m.group(1)
+        if attributive:
+            # "is usually greater trochanteric pain syndrome, which ...", "is more often due to irritated tendons
+            # (greater trochanteric pain syndrome) than to arthritis": the words up to a comma, "which" or "than"
+            target = re.split(r",|\bwhich\b|\bthan\b|\bwhen\b|\bif\b", target)[0]
         if not target.strip():
             continue
         cat, conf = categorise(rules, target)
         lo = max(low.rfind(";", 0, m.start()), low.rfind(":", 0, m.start())) + 1
         words = frozenset(re.findall(r"[a-z]{4,}", target))
         names = any(w.endswith(rules.mx.head_suffixes) or w in rules.mx.head_words for w in words)
+        if attributive and (not names or _NOT_A_NAME.match(target)):
+            continue   # "is more often offered to ...", "is usually after a fall": not what it is
         out.append(Redirect(s.start + lo, s.start + m.end(), " instead" in target, is_mimic(rules, target), cat, conf,
-                            words, names))
+                            words, names, attributive, s.start + m.start()))
     return out
 
 
-def redirected(ms: list[Match], redirects: list[Redirect], cond: DocCondition) -> list[Match]:
+def redirected(ms: list[Match], redirects: list[Redirect], cond: DocCondition,
+               own: list[tuple[int, int]] | None = None) -> list[Match]:
     """The matches of a sentence that speak of `cond`: findings a clause says point elsewhere ("Dermatomal
     numbness or reflex loss suggest a lumbar source instead", "burning in the sole suggests an irritated nerve",
     "pain on hopping suggests a stress fracture") are another cause's, not this condition's. A clause redirects
     when its target says "instead", names a mimic (for a condition that is not one), or is confidently of another
     category (categorise, >= 0.75) or is named like a condition ("... suggest compartment syndrome (rare)" in a
     contusion article), and shares no word with the condition's name ("a tight band" is still the iliotibial
-    band's, "suggests a tear" the meniscus tear's)."""
+    band's, "suggests a tear" the meniscus tear's); a target that names the condition itself (`own`: its mentions
+    in the sentence, "... is usually a haemarthrosis") sends nothing away."""
     if not redirects:
         return ms
-    own = frozenset(re.findall(r"[a-z]{4,}", cond.name.lower()))
+    own_words = frozenset(re.findall(r"[a-z]{4,}", cond.name.lower()))
     drop = [(r.start, r.end) for r in redirects
-            if r.instead or (r.mimic and not cond.mimic)
-            or ((r.names or (r.confidence >= 0.75 and r.category != cond.category)) and not own & r.words)]
+            if not any(r.cue <= a < r.end for a, _ in own or ())
+            and (r.instead or (r.mimic and not cond.mimic)
+                 or ((r.names or (r.confidence >= 0.75 and r.category != cond.category)) and not own_words & r.words))]
     if not drop:
         return ms
     return [x for x in ms if not any(a <= x.start < b for a, b in drop)]

@@ -237,7 +237,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                   and not in_scope(rules, s, sent_text, ms, r.start, ("neg_forward", "neg_backward"))]
         region_values = list(dict.fromkeys(r.value for r in rs))
         region_src = "sentence"
-        fixed = rules.vocab.symptoms.get(sym.value, {}).get("region")
+        spec = rules.vocab.symptoms.get(sym.value, {})
+        fixed = (spec.get("sites") or {}).get(norm_phrase(sym.surface)) or spec.get("region")
         if fixed:  # "a limp": of the whole leg, wherever the pain of the sentence is
             region_values = [fixed]
         if not region_values and own_regions_only:
@@ -552,7 +553,12 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
     sent_lower = sent_text.lower()
     gap = sentence_gap(sent_text, s)
     recovery = _RECOVERY.search(sent_lower) is not None   # "... settles with rest within a few days"
+    # "Unlike hip arthritis, it ...": what follows "unlike" up to the comma is the thing compared, not a factor
+    compared = [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
+                for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
     for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
+        if any(a <= f.start < b for a, b in compared):
+            continue
         if any(a <= f.start and f.end <= b for a, b in cond_spans):
             # a condition named by a risk factor ("flat feet", "weak glutes") is that risk factor: recorded with
             # scope `condition` (derived from the name, not a statement of the sentence; the generator lets such

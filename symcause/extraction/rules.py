@@ -202,6 +202,7 @@ class Rules:
     exam_strong: re.Pattern[str] | None = None  # ... unless a strong result is stated with it
     redirect: re.Pattern[str] | None = None     # context.yaml redirect_cues, then the clause's target (group 1)
     lookalike: re.Pattern[str] | None = None    # context.yaml lookalike_cues: the rest of the sentence is another's
+    attribution: re.Pattern[str] | None = None  # context.yaml attribution_cues, then the clause's target (group 1)
 
 
 def _words(phrases: list[str] | None) -> re.Pattern[str]:
@@ -233,6 +234,7 @@ def build_rules(vocab: Vocab) -> Rules:
         exam_strong=_words(ctx.get("exam_strong_results")),
         lookalike=_words(ctx.get("lookalike_cues")),
         redirect=re.compile(_words(ctx.get("redirect_cues")).pattern + r"([^;.]*)"),
+        attribution=re.compile(_words(ctx.get("attribution_cues")).pattern + r"([^;.]*)"),
     )
 
 

@@ -279,3 +279,39 @@ def test_landmarks_crossed_legs_and_compressing_causes_are_not_sites_or_subjects
     r = run(extractor, "# Outer knee pain\n\nThe common peroneal nerve is easily compressed by crossing the legs, "
                        "plaster casts or knee injuries. It causes numbness of the outer shin.")
     assert not [f for f in r.facts if f["condition_id"] == "knee_injury"]
+
+
+def test_what_a_finding_usually_is_names_its_condition(extractor):
+    """Audit 9: "... worse lying on that side, is usually greater trochanteric pain syndrome" in a meralgia
+    section; "Unlike hip arthritis, it ..." as a risk factor; a tight cast as tightness; foot drop placed at a
+    nerve root; a weak urine stream as weakness; distance from a landmark as a site."""
+    text = ("# Meralgia paresthetica\n\nMeralgia paresthetica causes burning and numbness over the outer thigh. "
+            "Pain on the point of the outer hip that is worse lying on that side is usually greater trochanteric "
+            "pain syndrome, which does not cause numbness.")
+    r = run(extractor, text)
+    meralgia = {(f["kind"], f["factor"]) for f in r.factors if "meralgia" in f["condition_id"]}
+    assert ("aggravating", "lying_on_side") not in meralgia
+    assert ("pain", "hip_outer", False) not in placed(r, "meralgia")
+    assert ("numbness", "thigh_outer", False) in placed(r, "meralgia")
+    # the same cue before the condition itself, or before a place, sends nothing away
+    r = run(extractor, "# Knee hemarthrosis\n\nA tense swelling of the knee within two hours of injury is usually a "
+                       "haemarthrosis.")
+    assert ("swelling", "knee", False) in placed(r, "hemarthrosis")
+    r = run(extractor, "# Deep vein thrombosis\n\nA deep vein thrombosis causes calf swelling and is usually after "
+                       "a long flight or an operation.")
+    assert ("swelling", "calf", False) in placed(r, "thrombosis")
+    r = run(extractor, "# Sciatica\n\nSciatica causes leg pain. Unlike hip arthritis, it is not mainly groin pain.")
+    assert not [f for f in r.factors if f["factor"] == "arthritis"]
+    r = run(extractor, "# Common peroneal neuropathy\n\nCommon peroneal neuropathy causes foot drop with numbness on "
+                       "the top of the foot, often after leg crossing or a tight cast.")
+    assert not [f for f in r.facts if f["symptom"] == "tightness"]
+    assert ("weakness", "foot", False) in placed(r)
+    assert ("risk_factor", "tight_clothing") in {(f["kind"], f["factor"]) for f in r.factors} or \
+        ("aggravating", "tight_clothing") in {(f["kind"], f["factor"]) for f in r.factors}
+    r = run(extractor, "# Lumbar radiculopathy\n\nCommon fibular versus L5: both cause foot drop.")
+    assert ("weakness", "lower_back", False) not in placed(r)
+    r = run(extractor, "# Cauda equina syndrome\n\nSigns include difficulty starting to pass urine or a weak stream.")
+    assert not [f for f in r.facts if f["symptom"] == "weakness"]
+    r = run(extractor, "# Hamstring strain\n\nExamine for the site of tenderness and its distance from the ischial "
+                       "tuberosity.")
+    assert ("tenderness", "buttock", False) not in placed(r)
