@@ -1,4 +1,4 @@
-"""DVC stage `train`: vignettes (split `train`) -> data/models/model.skops + model.card.json.
+"""DVC stage `train`: vignettes (split `train`) and the knowledge table -> data/models/model.skops + model.card.json.
 
     python -m pipeline.train [--params FILE]
 """
@@ -17,7 +17,8 @@ from symcause.model.training import run_train
 def train(params: Params, root: Path) -> str:
     start = time.perf_counter()
     prm = params.train
-    card = run_train(root / prm.vignettes, root / prm.model, prm, params.publish.version)
+    card = run_train(root / prm.vignettes, root / prm.model, prm, params.publish.version, root / prm.knowledge,
+                     params.knowledge.prior)
     feats = ", ".join(f"{k} {v:,}" for k, v in card["features"].items())
     return (f"train: {card['training_data']['rows']:,} vignettes, features {feats} -> {prm.model} "
             f"({time.perf_counter() - start:.1f} s)")

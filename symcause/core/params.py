@@ -203,6 +203,9 @@ class TrainParams(_Section):
     concepts: bool = True                                 # vocabulary concept tokens (symcause/model/features.py)
     concept_ngram_max: int = Field(2, ge=1, le=3)         # concept token n-grams: 2 pairs a symptom with its region
     concept_weight: float = Field(1.0, ge=0, le=10)       # scale of the concept-token block against the word block
+    knowledge: str = "data/knowledge/knowledge.parquet"  # the knowledge table the model's naive Bayes part reads
+    knowledge_weight: float = Field(0.0, ge=0, le=5)      # exponent of the knowledge naive Bayes (0 = text model only)
+    temperature: float = Field(1.0, gt=0, le=10)          # the blend's probabilities ** (1 / T): calibration only
 
     @field_validator("char_ngram_max")
     @classmethod

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from symcause.core.errors import BadInputError
@@ -28,7 +29,7 @@ from symcause.core.paths import find_project_root
 from symcause.generation.runner import run_generate, settings_from_params
 from symcause.model.evaluation import hand_set_paths, read_handwritten, scored
 from symcause.model.predict import predict_proba
-from symcause.model.training import fit_model, read_vignette_rows
+from symcause.model.training import fit_model, read_vignette_rows, with_knowledge
 
 
 def one_seed(root: Path, params: Params, seed: int, n: int, sets: dict[str, Any], work: Path) -> dict[str, Any]:
@@ -40,6 +41,9 @@ def one_seed(root: Path, params: Params, seed: int, n: int, sets: dict[str, Any]
     train = read_vignette_rows(out, ["train"])
     model = fit_model(train["text"].astype(str).tolist(), train["category"].astype(str).tolist(),
                       params.train.model_copy(update={"seed": seed}))
+    if params.train.knowledge_weight:   # the model the train stage ships: blended with the knowledge table
+        model = with_knowledge(model, pd.read_parquet(root / params.train.knowledge), params.train.knowledge_weight,
+                               params.knowledge.prior, params.train.temperature)
     res = {}
     for name, df in sets.items():
         s = scored(df["category"].tolist(), predict_proba(model, df["text"].tolist()))

@@ -22,7 +22,7 @@ from symcause.generation.batching import batches, generate_batch
 from symcause.generation.composer import Composer, build_profiles, load_wording
 from symcause.generation.runner import settings_from_params
 from symcause.knowledge.estimate import build_knowledge
-from symcause.model.training import fit_model
+from symcause.model.training import fit_model, with_knowledge
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Arm:
 
 def seeds_only_arm(sources_dir: Path, params: Params, n: int) -> Arm:
     """Extract the seed articles only, build their knowledge table, generate `n` vignettes as the generate stage
-    would (same settings and seed) and fit the train stage's model on their split `train`."""
+    would (same settings and seed) and fit the train stage's model on their split `train` (blended with the seeds'
+    own knowledge table, as the train stage blends with the full one)."""
     tables, _ = extract_tables([sources_dir], params.extract.max_bytes, progress=False, source_types=("seed",))
     tables = {name: validate_table(name, df) for name, df in tables.items()}
     vocab = cached_vocab()
@@ -51,4 +52,6 @@ def seeds_only_arm(sources_dir: Path, params: Params, n: int) -> Arm:
     frame: pd.DataFrame = v.to_pandas()
     train = frame[frame["split"] == "train"]
     model = fit_model(train["text"].astype(str).tolist(), train["category"].astype(str).tolist(), params.train)
+    model = with_knowledge(model, knowledge, params.train.knowledge_weight, params.knowledge.prior,
+                           params.train.temperature)
     return Arm("seeds only", len(tables["sources"]), len(tables["conditions"]), len(tables["facts"]), len(train), model)

@@ -34,7 +34,8 @@ _CANNOT = re.compile(r"can't|cannot")
 _CASE_BWD_STOP = re.compile(r"[,(]|\b(?:with|without|for|than|after|before|when|while|during|at|on)\b")
 MARKER = " ||| "  # separates the text from its concept tokens
 CONCEPT_TOKEN = r"\b[A-Z]{1,3}_\w+"  # what a concept token looks like (for a vectorizer's token_pattern)
-TRUSTED = ["symcause.model.features.annotate_all"]  # the one non-sklearn type a symcause model file may hold
+# the non-sklearn types a symcause model file may hold
+TRUSTED = ["symcause.model.features.annotate_all", "symcause.model.knowledge_blend.KnowledgeBlend"]
 
 
 def _alternation(phrases: Iterable[str]) -> str:

@@ -35,6 +35,8 @@ from symcause.core.hashing import sha256_file
 from symcause.core.io import read_parquet_parts, write_json
 from symcause.core.params import TrainParams
 from symcause.model.features import CONCEPT_TOKEN, annotate_all
+from symcause.model.knowledge_baseline import fit_knowledge_nb
+from symcause.model.knowledge_blend import KnowledgeBlend
 from symcause.model.persistence import save_model
 
 
@@ -118,7 +120,18 @@ def fit_model(texts: list[str], labels: list[str], p: TrainParams) -> Pipeline:
     return model
 
 
-def model_card(model: Pipeline, train: pd.DataFrame, vignettes: Path, model_path: Path,
+def with_knowledge(model: Pipeline, knowledge: pd.DataFrame | None, weight: float, prior: float,
+                   temperature: float = 1.0) -> Any:
+    """The text model blended with the naive Bayes of a knowledge table (knowledge_blend) at `temperature`, or the
+    text model alone when the weight is 0 or there is no table."""
+    if not weight or knowledge is None:
+        return model
+    nb = fit_knowledge_nb(knowledge, prior)
+    return KnowledgeBlend(model, float(weight), tuple(nb.labels), dict(nb.names), nb.log_l, nb.log_1ml,
+                          float(temperature))
+
+
+def model_card(model: Any, train: pd.DataFrame, vignettes: Path, model_path: Path,
                p: TrainParams, dataset_version: str = "unknown") -> dict[str, Any]:
     counts = train["category"].value_counts()
     feats = model.named_steps["features"]
@@ -143,18 +156,28 @@ def model_card(model: Pipeline, train: pd.DataFrame, vignettes: Path, model_path
         "params": p.model_dump(mode="json", exclude={"vignettes", "model"}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "skops": skops.__version__, "numpy": np.__version__},
+        "knowledge_blend": ({"weight": p.knowledge_weight, "knowledge": p.knowledge, "temperature": p.temperature,
+                             "rule": "P(category | case) ∝ (P_text · P_knowledge_naive_Bayes ** weight) ** (1 / temperature)"}
+                            if isinstance(model, KnowledgeBlend) else None),
         "evaluation": "reports/metrics.json (headline) and reports/model/report.md (evaluate stage)",
     }
 
 
-def run_train(vignettes: Path, model_path: Path, p: TrainParams, dataset_version: str = "unknown") -> dict[str, Any]:
-    """Train on split train of `vignettes`, write the model and its card; return the card."""
+def run_train(vignettes: Path, model_path: Path, p: TrainParams, dataset_version: str = "unknown",
+              knowledge: Path | None = None, prior: float = 0.02) -> dict[str, Any]:
+    """Train on split train of `vignettes`, blend with the knowledge table at `knowledge` (train.knowledge_weight,
+    knowledge prior `prior`), write the model and its card; return the card."""
     train = read_vignette_rows(vignettes, ["train"])
     missing = [c for c in CATEGORIES if not (train["category"] == c).any()]
     if missing:
         raise BadInputError(f"{vignettes}: split train has no vignettes of category '{missing[0]}' "
                             "(the model needs all six)")
     model = fit_model(train["text"].astype(str).tolist(), train["category"].astype(str).tolist(), p)
+    if p.knowledge_weight:
+        if knowledge is None or not knowledge.is_file():
+            raise BadInputError(f"{knowledge}: knowledge table not found (train.knowledge_weight is "
+                                f"{p.knowledge_weight}; run the knowledge stage, or set it to 0)")
+        model = with_knowledge(model, pd.read_parquet(knowledge), p.knowledge_weight, prior, p.temperature)
     save_model(model, model_path)
     card = model_card(model, train, vignettes, model_path, p, dataset_version)
     write_json(card_path(model_path), card)
