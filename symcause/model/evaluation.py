@@ -135,8 +135,20 @@ def _comparison_sections(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def describe_model(model: Any) -> str:
+    """One sentence on what the evaluated model is."""
+    text = ("TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression trained on split "
+            "`train` of the synthetic vignettes")
+    weight = getattr(model, "weight", None) if hasattr(model, "knowledge_proba") else None
+    if weight:
+        return (f"Baseline {text}, its probabilities multiplied with the knowledge-only naive Bayes below raised to "
+                f"{weight} and the product to 1/{getattr(model, 'temperature', 1.0)} "
+                "(symcause/model/knowledge_blend.py; learning curve and structured baseline: the text model alone).")
+    return f"Baseline {text}."
+
+
 def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str, str, int]]],
-                  curve: list[dict[str, float]] | None = None) -> str:
+                  curve: list[dict[str, float]] | None = None, description: str | None = None) -> str:
     sets = [s for s in results if isinstance(results[s], dict) and "macro_f1" in results[s] and "n" in results[s]]
 
     def ci(s: str, key: str) -> str:
@@ -144,9 +156,10 @@ def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str,
         return f"{results[s][key]} [{lo_hi['lo']}, {lo_hi['hi']}]" if lo_hi else str(results[s].get(key))
 
     out = ["# Model evaluation", "",
-           "Baseline TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression trained on split "
-           "`train` of the synthetic vignettes. `handwritten` are cases written by people (never trained or tuned "
-           "on): they measure transfer to real wording. `handwritten_dev` are other hand-written cases that tuning "
+           (description or "Baseline TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression "
+                            "trained on split `train` of the synthetic vignettes.")
+           + " `handwritten` are cases written by people (never trained or tuned on): they measure transfer to real "
+           "wording. `handwritten_dev` are other hand-written cases that tuning "
            "decisions are made on (never trained on); `handwritten_dev2` is a second development set, written later by "
            "someone who had seen neither the code nor the other cases, so that decisions are not fitted to one set. "
            "`handwritten_blind2` is a second blind set, written later by "
@@ -372,7 +385,7 @@ def run_evaluate(model_path: Path, vignettes_path: Path, handwritten_path: Path,
                    "".join(f"{r['train_rows']},{r['test_macro_f1']},{r['handwritten_macro_f1']}\n" for r in curve))
         write_text(staging / "handwritten_predictions.csv", cases.to_csv(index=False, lineterminator="\n"))
         confusions = {s: top_confusions(pairs[s][0], pairs[s][1], prm.top_confusions) for s in pairs}
-        write_text(staging / "report.md", render_report(results, confusions, curve))
+        write_text(staging / "report.md", render_report(results, confusions, curve, describe_model(model)))
     if ex.headline is not None:
         write_json(ex.headline, headline_metrics(results, read_json_object(ex.extraction_report),
                                                  read_json_object(ex.generation_summary)))
