@@ -57,6 +57,7 @@ class Extractor:
 
 _COVERED_MIN, _COVERED_SHARE = 5, 0.3   # a condition without a heading covers the article from this many statements
 _ENUMERATION = 3   # a sentence inheriting this many conditions at once: its symptoms need regions of their own
+_LOOKALIKE_OPENING = 30   # characters: a look-alike cue this close to the start governs the whole sentence
 
 
 def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMention]],
@@ -101,10 +102,13 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
             cid = conditions[key].condition_id
             if other_label and not conditions[key].mimic:
                 continue
-            kms = redirected(ms, redirects, conditions[key], [(c.start, c.end) for c in named if c.key == key])
+            kms = redirected(ms, redirects, conditions[key], [(c.start, c.end) for c in named if c.key == key],
+                             [(c.start, c.end) for c in named if c.key != key])
             if alike is not None and not any(c.key == key and c.start >= s.start + alike.end() for c in named):
                 # "Look-alikes include an S1 root problem (pain down the back of the leg) ...": not this one's
-                kms = [x for x in kms if x.start < s.start + alike.start()]
+                # "In adolescents, consider avulsion of the AIIS": a short opening before the cue is the look-alike's too
+                cut = alike.start() if alike.start() > _LOOKALIKE_OPENING else 0
+                kms = [x for x in kms if x.start < s.start + cut]
             if not sc.red_block:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions, own_regions_only=enumerated))
@@ -165,7 +169,7 @@ def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect
 
 
 def redirected(ms: list[Match], redirects: list[Redirect], cond: DocCondition,
-               own: list[tuple[int, int]] | None = None) -> list[Match]:
+               own: list[tuple[int, int]] | None = None, others: list[tuple[int, int]] | None = None) -> list[Match]:
     """The matches of a sentence that speak of `cond`: findings a clause says point elsewhere ("Dermatomal
     numbness or reflex loss suggest a lumbar source instead", "burning in the sole suggests an irritated nerve",
     "pain on hopping suggests a stress fracture") are another cause's, not this condition's. A clause redirects
@@ -173,13 +177,14 @@ def redirected(ms: list[Match], redirects: list[Redirect], cond: DocCondition,
     category (categorise, >= 0.75) or is named like a condition ("... suggest compartment syndrome (rare)" in a
     contusion article), and shares no word with the condition's name ("a tight band" is still the iliotibial
     band's, "suggests a tear" the meniscus tear's); a target that names the condition itself (`own`: its mentions
-    in the sentence, "... is usually a haemarthrosis") sends nothing away."""
+    in the sentence, "... is usually a haemarthrosis") sends nothing away; one that names another condition (`others`:
+    "... suggests chronic exertional compartment syndrome" for acute compartment syndrome) always does."""
     if not redirects:
         return ms
     own_words = frozenset(re.findall(r"[a-z]{4,}", cond.name.lower()))
     drop = [(r.start, r.end) for r in redirects
             if not any(r.cue <= a < r.end for a, _ in own or ())
-            and (r.instead or (r.mimic and not cond.mimic)
+            and (r.instead or (r.mimic and not cond.mimic) or any(r.cue <= a < r.end for a, _ in others or ())
                  or ((r.names or (r.confidence >= 0.75 and r.category != cond.category)) and not own_words & r.words))]
     if not drop:
         return ms

@@ -198,7 +198,10 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)
             and not any(a <= m.start < b for a, b in compared)
             and not rules.vocab.symptoms.get(m.value, {}).get("systemic")
-            and not any(e.end <= m.start <= e.end + 40 and _same_clause(ms, e.end, m.start) for e in exams)
+            and not any(e.end <= m.start and _unbracketed(sent_text, s, e.end, m.start) <= 40
+                        and _same_clause(ms, e.end, m.start, _brackets(sent_text, s)) for e in exams)
+            # "The knee is examined for tenderness": what is looked for, not found
+            and not _LOOKED_FOR.search(sent_text[max(0, m.start - s.start - 30):m.start - s.start])
             # "may send tingling down the inner shin (Tinel's sign)": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and "(" in sent_text[m.end - s.start:e.start - s.start]
                         and _same_clause(ms, m.end, e.start) for e in exams)]
@@ -213,7 +216,11 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     regs = [_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50)))
             for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
             and is_site(rules, sent_text, m.start - s.start, m.end - s.start)]
-    quals = [m for m in ms if m.kind == "quality" and outside(m)]
+    # "deep bending" (a factor), "a deep buttock muscle" (a region that is no site): no quality of a pain
+    quals = [m for m in ms if m.kind == "quality" and outside(m)
+             and not any(a <= m.start and m.end <= b for a, b in factor_spans)
+             and not any(r.kind == "region" and 0 <= r.start - m.end <= 2
+                         and not is_site(rules, sent_text, r.start - s.start, r.end - s.start) for r in ms)]
     bounds = [m for m in ms if m.kind == "boundary"]
     spans = clauses(s, ms, sent_text)
     cond = conditions[cid]
@@ -237,6 +244,13 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                   and not in_scope(rules, s, sent_text, ms, r.start, ("neg_forward", "neg_backward"))]
         region_values = list(dict.fromkeys(r.value for r in rs))
         region_src = "sentence"
+        if sym.value == "weakness" and not owns[sym.start]:
+            # "weakness lifting the foot", "lifting the big toe may be weak": the limb that is weak to move
+            moved = [r.value for r in ms if r.kind == "region" and cl[0] <= r.start < cl[1]
+                     and abs(r.start - sym.start) <= 40
+                     and _MOVING.search(sent_text[max(0, r.start - s.start - 30):r.start - s.start])]
+            if moved:
+                region_values = list(dict.fromkeys(moved))
         spec = rules.vocab.symptoms.get(sym.value, {})
         fixed = (spec.get("sites") or {}).get(norm_phrase(sym.surface)) or spec.get("region")
         if fixed:  # "a limp": of the whole leg, wherever the pain of the sentence is
@@ -246,7 +260,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
         # a symptom the sentence does not place is at the condition's own site ("Stiffness after sitting usually
         # wears off" in a hip article is the hip's, not the knee's named a sentence before); the paragraph's last
         # regions place it only for a condition without a site of its own, or a denial ("it causes no weakness")
-        if not region_values and context_regions and (neg or not cond.region):
+        if not region_values and context_regions and not cond.region:
             region_values, region_src = list(context_regions), "paragraph"
         if not region_values:
             if cond.region:
@@ -392,10 +406,29 @@ def _stopped(rules: Rules, sent_text: str, s: Sentence, cue: Match, f: Match) ->
     return any(f" {w} " in between for w in rules.stopping_words)
 
 
-def _same_clause(ms: list[Match], a: int, b: int) -> bool:
-    """No terminator (but, however, ';' ...) between offsets a and b."""
+_MOVING = re.compile(r"\b(?:lifting|lift|raising|raise|pushing|push|straightening|straighten|turning|turn|"
+                     r"pulling|pull)\s+(?:up\s+)?(?:the\s+|your\s+|his\s+|her\s+|my\s+|their\s+)?$")
+_UNABLE = re.compile(r"\b(?:inability|unable|unability)\s+to\s+(?:\w+\s+or\s+)?$")
+_LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
+                         re.I)
+
+
+def _unbracketed(sent_text: str, s: Sentence, a: int, b: int) -> int:
+    """Characters between document offsets a and b, not counting what is in brackets ("the femoral nerve stretch
+    test (bending the knee while lying face down) is often painful")."""
+    return len(re.sub(r"\([^()]*\)", "", sent_text[a - s.start:b - s.start]))
+
+
+def _brackets(sent_text: str, s: Sentence) -> list[tuple[int, int]]:
+    """Document spans of the bracketed asides of a sentence."""
+    return [(s.start + m.start(), s.start + m.end()) for m in re.finditer(r"\([^()]*\)", sent_text)]
+
+
+def _same_clause(ms: list[Match], a: int, b: int, asides: list[tuple[int, int]] | None = None) -> bool:
+    """No terminator (but, however, ';' ...) between offsets a and b (one inside a bracketed aside does not count)."""
     lo, hi = min(a, b), max(a, b)
-    return not any(t.kind == "terminator" and lo <= t.start < hi for t in ms)
+    return not any(t.kind == "terminator" and lo <= t.start < hi
+                   and not any(x <= t.start < y for x, y in asides or ()) for t in ms)
 
 
 _DEFINITION = re.compile(r"(?:\*\*|</?\w+>|\s|tests?\b|signs?\b|\([^)]*\))*:")
@@ -570,6 +603,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             continue
         if f.kind == "f_act" and is_limb_movement(rules, sent_lower, f.start - s.start, f.end - s.start, f.value):
             continue   # "difficulty lifting the foot", "deep knee bending": a limb moving, not lifting or bending forward
+        if f.kind == "f_act" and _UNABLE.search(sent_lower, 0, f.start - s.start):
+            continue   # "severe pain and inability to walk": a loss of function, not what makes it worse
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
             kind = _v1_kind(f, cue, default_cue, red_here)

@@ -62,9 +62,10 @@ def _ending_before_region(cues: list[str]) -> re.Pattern[str]:
 
 def _limb_patterns(limbs: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     alts = "|".join(re.escape(w) for w in sorted(limbs, key=len, reverse=True)) or "(?!)"
-    after = re.compile(rf"\s+(?:my|the|his|her|your|their|that|this|both|one|a)\s+(?:(?:left|right|bad|sore|affected|"
-                       rf"injured|other|big)\s+)?(?:{alts})(?!\w)")
-    before = re.compile(rf"(?<!\w)(?:{alts})\s+$")
+    # "bending my knee", "fully bending or straightening the leg" (a second movement in between)
+    after = re.compile(rf"(?:\s+(?:or|and)\s+[a-z]+ing)?\s+(?:my|the|his|her|your|their|that|this|both|one|a)\s+"
+                       rf"(?:(?:left|right|bad|sore|affected|injured|other|big)\s+)?(?:{alts})(?!\w)")
+    before = re.compile(rf"(?<!\w)(?:{alts}|fully)\s+$")
     return after, before
 
 

@@ -71,6 +71,9 @@ def test_the_guard_catches_a_connection(no_network):
 
 def test_every_stage_runs_without_the_network(no_network, root, tmp_path, capsys):
     from symcause.core.params import load_params
+    from symcause.core.tables import read_tables
+    from symcause.core.vocab import cached_vocab
+    from symcause.knowledge.estimate import build_knowledge
     from symcause.model.training import run_train
     from symcause.quality.audit import AuditSettings, run_audit
 
@@ -85,9 +88,14 @@ def test_every_stage_runs_without_the_network(no_network, root, tmp_path, capsys
     run_audit(vignettes, facts, tmp_path / "audit",
               AuditSettings(min_split_category_share=0.02, max_split_category_share=0.45))
     assert json.loads((tmp_path / "audit" / "report.json").read_text())["rows"] == 3000
-    p = load_params(root / "params.yaml").train.model_copy(update={"max_iter": 3000})
+    params = load_params(root / "params.yaml")
+    tables = read_tables(facts)
+    knowledge = tmp_path / "knowledge.parquet"
+    build_knowledge(tables["conditions"], tables["facts"], tables["factors"], cached_vocab(),
+                    params.knowledge).to_parquet(knowledge)
+    p = params.train.model_copy(update={"max_iter": 3000})
     model = tmp_path / "model.skops"
-    run_train(vignettes, model, p)
+    run_train(vignettes, model, p, knowledge=knowledge, prior=params.knowledge.prior)   # the blend of params.yaml
     cases = tmp_path / "cases.jsonl"
     cases.write_text(json.dumps({"id": 1, "text": "Burning pain down the back of my leg into the foot."}) + "\n")
     assert main(["predict", "--in", str(cases), "--out", str(tmp_path / "pred.jsonl"), "--model", str(model)]) == 0
