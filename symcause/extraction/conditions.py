@@ -667,6 +667,9 @@ def caused_by_earlier(rules: Rules, text: str, earlier: list[ConditionMention], 
     return False
 
 
+_OPERATED = re.compile(r"\s+(?:surgery|operation|operations|repair|reconstruction|stripping)\b", re.I)
+
+
 def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[ConditionMention], s: Sentence) -> list[str]:
     """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
     markers = [m for m in ms if m.kind in ("secondary",)]
@@ -684,8 +687,8 @@ def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[Conditi
         caused = caused_by_earlier(rules, doc.text, mentions[:i], c) or any(
             a.end <= c.start and rules.cause_link is not None and ";" not in doc.text[a.end:c.start]
             and rules.cause_link.search(doc.text[a.end:c.start].lower()) for a in lead)
-        if before or caused:
-            continue
+        if before or caused or _OPERATED.match(doc.text, c.end):
+            continue   # (a condition's operation, "after varicose vein surgery", is a cause, not the subject)
         out.append(c.key)
     if not out and mentions and s.heading:
         out = [c.key for c in mentions]

@@ -202,6 +202,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                         and _same_clause(ms, e.end, m.start, _brackets(sent_text, s)) for e in exams)
             # "The knee is examined for tenderness": what is looked for, not found
             and not _LOOKED_FOR.search(sent_text[max(0, m.start - s.start - 30):m.start - s.start])
+            # "Disc bulges are common in people without pain": other people's symptom, not a finding
+            and not _OTHERS_WITHOUT.search(sent_text[max(0, m.start - s.start - 40):m.start - s.start])
             # "may send tingling down the inner shin (Tinel's sign)": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and "(" in sent_text[m.end - s.start:e.start - s.start]
                         and _same_clause(ms, m.end, e.start) for e in exams)]
@@ -408,6 +410,8 @@ def _stopped(rules: Rules, sent_text: str, s: Sentence, cue: Match, f: Match) ->
 
 _MOVING = re.compile(r"\b(?:lifting|lift|raising|raise|pushing|push|straightening|straighten|turning|turn|"
                      r"pulling|pull)\s+(?:up\s+)?(?:the\s+|your\s+|his\s+|her\s+|my\s+|their\s+)?$")
+_OTHERS_WITHOUT = re.compile(r"\b(?:people|those|patients|adults|individuals|runners|athletes|others)\s+"
+                             r"(?:without|with no)\s+(?:\w+\s+){0,2}$", re.I)
 _UNABLE = re.compile(r"\b(?:inability|unable|unability)\s+to\s+(?:\w+\s+or\s+)?$")
 _LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
                          re.I)
@@ -513,6 +517,10 @@ def _clause_end(a: int, b: int, text: Callable[[int, int], str] | None) -> int:
     return a + min(cut) if cut else b
 
 
+_HEDGED_USUALLY = re.compile(r"\b(?:usually|typically|mostly|often|generally)\s*,?\s*(?:though|but|if|although)\s+$",
+                             re.I)
+
+
 def frequency_of(ms: list[Match], pos: int, end: int | None = None,
                  text: Callable[[int, int], str] | None = None) -> str | None:
     """The frequency phrase governing the finding at pos..end: the nearest one before it in its clause with no
@@ -522,6 +530,15 @@ def frequency_of(ms: list[Match], pos: int, end: int | None = None,
     with `text` (document offsets -> text), none crosses a table cell ("Groin, sometimes only the knee | Stiffness")
     and an after-frequency must be in a phrase of its own or the predicate of the finding."""
     freqs = [m for m in ms if m.kind == "freq"]
+    # "usually, though not always, low back pain": the hedge says "usually" again, it is no second frequency
+    hedged = []
+    for m in freqs:
+        prior = [q for q in freqs if q.end <= m.start and m.start - q.end <= 25]
+        if (text is not None and prior and m.surface.lower() == "not always"
+                and _HEDGED_USUALLY.search(text(max(0, m.start - 25), m.start))):
+            m = Match(m.start, m.end, m.kind, prior[-1].value, m.surface)
+        hedged.append(m)
+    freqs = hedged
     end = pos if end is None else end
 
     def clear(a: int, b: int, across: str = "|;") -> bool:

@@ -359,3 +359,17 @@ def test_weakness_is_where_the_limb_is_too_weak_to_move(extractor):
     r = run(extractor, "# Common peroneal neuropathy\n\nIt causes numbness over the outer shin, and weakness lifting the "
                        "foot.")
     assert {f["region"] for f in r.facts if f["symptom"] == "weakness"} == {"foot"}
+
+
+def test_other_people_a_hedged_usually_and_an_operation(extractor):
+    """Audit 11: "common in people without pain" states no pain; "usually, though not always, low back pain" is
+    usually; numbness after varicose vein surgery is no finding of varicose veins."""
+    r = run(extractor, "# Herniated disc\n\nA herniated disc causes leg pain. Disc bulges are common in people without "
+                       "pain, so a scan only matters if it matches the symptoms.")
+    assert not [f for f in r.facts if f["symptom"] == "pain" and f["region"] == "lower_back" and not f["negated"]]
+    r = run(extractor, "# Sciatica\n\nSciatica causes pain down the leg; there is usually, though not always, low "
+                       "back pain.")
+    assert freq(r, "pain", "lower_back") == {"most"}
+    r = run(extractor, "# Saphenous nerve entrapment\n\nIt causes burning on the inner knee. Numbness down the inner "
+                       "shin can also follow varicose vein surgery.")
+    assert not [f for f in r.facts if "varicose" in f["condition_id"]]
