@@ -141,7 +141,8 @@ _NOT_A_NAME = re.compile(r"\s*(?:\w+(?:ed|ing|ly)|after|before|in|on|at|with|wit
 
 def redirect_clauses(rules: Rules, s: Sentence, sent_text: str) -> list[Redirect]:
     """The clauses of a sentence that send their findings somewhere ("suggests", "points to": context.yaml
-    redirect_cues), from the clause start (sentence, ';' or ':') to the end of the target; read once per sentence."""
+    redirect_cues; "is usually X", "may be X": attribution_cues, only where X right after the cue is named like a
+    condition), from the clause start (sentence, ';' or ':') to the end of the target; read once per sentence."""
     if rules.redirect is None:
         return []
     low = sent_text.lower()

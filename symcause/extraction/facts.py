@@ -189,8 +189,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     # "tight hamstrings", "weak hip abductors", "tight belts" are factors, not symptoms
     factor_spans = [(m.start, m.end) for m in ms if m.kind in ("f_risk", "f_act")]
     # "Unlike joint-related pain, bursitis pain ...": what follows "unlike" up to the comma is the other thing
-    compared = [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
-                for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
+    compared = _compared_spans(s, sent_text, ms)
+    asides = _brackets(sent_text, s)
     # a symptom an examination brings on ("tapping over the nerve causes tingling", "a straight-leg raise
     # reproduces the pain") is an examination finding, not a symptom; a systemic sign (fever) has no region
     exams = [m for m in ms if m.kind == "f_exam"]
@@ -199,7 +199,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             and not any(a <= m.start < b for a, b in compared)
             and not rules.vocab.symptoms.get(m.value, {}).get("systemic")
             and not any(e.end <= m.start and _unbracketed(sent_text, s, e.end, m.start) <= 40
-                        and _same_clause(ms, e.end, m.start, _brackets(sent_text, s)) for e in exams)
+                        and _same_clause(ms, e.end, m.start, asides) for e in exams)
             # "The knee is examined for tenderness": what is looked for, not found
             and not _LOOKED_FOR.search(sent_text[max(0, m.start - s.start - 30):m.start - s.start])
             # "Disc bulges are common in people without pain": other people's symptom, not a finding
@@ -261,7 +261,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             continue   # a sentence about several conditions at once places no symptom by context or by name
         # a symptom the sentence does not place is at the condition's own site ("Stiffness after sitting usually
         # wears off" in a hip article is the hip's, not the knee's named a sentence before); the paragraph's last
-        # regions place it only for a condition without a site of its own, or a denial ("it causes no weakness")
+        # regions place it only for a condition without a site of its own (a denial too: "it causes no weakness" is
+        # at the condition's site, as POLICY.md annotates it)
         if not region_values and context_regions and not cond.region:
             region_values, region_src = list(context_regions), "paragraph"
         if not region_values:
@@ -412,9 +413,16 @@ _MOVING = re.compile(r"\b(?:lifting|lift|raising|raise|pushing|push|straightenin
                      r"pulling|pull)\s+(?:up\s+)?(?:the\s+|your\s+|his\s+|her\s+|my\s+|their\s+)?$")
 _OTHERS_WITHOUT = re.compile(r"\b(?:people|those|patients|adults|individuals|runners|athletes|others)\s+"
                              r"(?:without|with no)\s+(?:\w+\s+){0,2}$", re.I)
-_UNABLE = re.compile(r"\b(?:inability|unable|unability)\s+to\s+(?:\w+\s+or\s+)?$")
+_UNABLE = re.compile(r"\b(?:inability|unable)\s+to\s+(?:\w+\s+or\s+)?$")
 _LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
                          re.I)
+
+
+def _compared_spans(s: Sentence, sent_text: str, ms: list[Match]) -> list[tuple[int, int]]:
+    """Document spans of what a sentence compares with ("Unlike joint-related pain, ..."): from "unlike", "rather
+    than" or "instead of" up to the next comma or ';'."""
+    return [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
+            for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
 
 
 def _unbracketed(sent_text: str, s: Sentence, a: int, b: int) -> int:
@@ -604,8 +612,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
     gap = sentence_gap(sent_text, s)
     recovery = _RECOVERY.search(sent_lower) is not None   # "... settles with rest within a few days"
     # "Unlike hip arthritis, it ...": what follows "unlike" up to the comma is the thing compared, not a factor
-    compared = [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
-                for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
+    compared = _compared_spans(s, sent_text, ms)
     for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
         if any(a <= f.start < b for a, b in compared):
             continue
