@@ -93,8 +93,8 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 return True
     return False
 
-_OTHER_PEOPLE = re.compile(r"\b(?:people|those|patients|adults|individuals|someone|anyone|others|runners|athletes|"
-                           r"children|knees|hips|backs)\s+$", re.I)
+_PEOPLE = r"(?:people|those|patients|adults|individuals|someone|anyone|others|runners|athletes|children|knees|hips|backs)"
+_OTHER_PEOPLE = re.compile(rf"\b{_PEOPLE}\s+$", re.I)
 _PSEUDO_NEGATION = re.compile(r"\s+(?:prove|proves|show|shows|mean|means|explain|explains|confirm|confirms|always|"
                               r"necessarily|only|just|need|needs|exclude|excludes)\b", re.I)
 _COMPARISON_CUES = frozenset({"unlike", "rather than", "instead of"})
@@ -411,8 +411,7 @@ def _stopped(rules: Rules, sent_text: str, s: Sentence, cue: Match, f: Match) ->
 
 _MOVING = re.compile(r"\b(?:lifting|lift|raising|raise|pushing|push|straightening|straighten|turning|turn|"
                      r"pulling|pull)\s+(?:up\s+)?(?:the\s+|your\s+|his\s+|her\s+|my\s+|their\s+)?$")
-_OTHERS_WITHOUT = re.compile(r"\b(?:people|those|patients|adults|individuals|runners|athletes|others)\s+"
-                             r"(?:without|with no)\s+(?:\w+\s+){0,2}$", re.I)
+_OTHERS_WITHOUT = re.compile(rf"\b{_PEOPLE}\s+(?:without|with no)\s+(?:\w+\s+){{0,2}}$", re.I)
 _UNABLE = re.compile(r"\b(?:inability|unable)\s+to\s+(?:\w+\s+or\s+)?$")
 _LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
                          re.I)
@@ -529,6 +528,14 @@ _HEDGED_USUALLY = re.compile(r"\b(?:usually|typically|mostly|often|generally)\s*
                              re.I)
 
 
+def _usually_again(m: Match, freqs: list[Match], text: Callable[[int, int], str]) -> Match:
+    """ "usually, though not always, low back pain": the hedge says "usually" again, it is no second frequency."""
+    prior = [q for q in freqs if q.end <= m.start and m.start - q.end <= 25]
+    if prior and m.surface.lower() == "not always" and _HEDGED_USUALLY.search(text(max(0, m.start - 25), m.start)):
+        return Match(m.start, m.end, m.kind, prior[-1].value, m.surface)
+    return m
+
+
 def frequency_of(ms: list[Match], pos: int, end: int | None = None,
                  text: Callable[[int, int], str] | None = None) -> str | None:
     """The frequency phrase governing the finding at pos..end: the nearest one before it in its clause with no
@@ -538,15 +545,8 @@ def frequency_of(ms: list[Match], pos: int, end: int | None = None,
     with `text` (document offsets -> text), none crosses a table cell ("Groin, sometimes only the knee | Stiffness")
     and an after-frequency must be in a phrase of its own or the predicate of the finding."""
     freqs = [m for m in ms if m.kind == "freq"]
-    # "usually, though not always, low back pain": the hedge says "usually" again, it is no second frequency
-    hedged = []
-    for m in freqs:
-        prior = [q for q in freqs if q.end <= m.start and m.start - q.end <= 25]
-        if (text is not None and prior and m.surface.lower() == "not always"
-                and _HEDGED_USUALLY.search(text(max(0, m.start - 25), m.start))):
-            m = Match(m.start, m.end, m.kind, prior[-1].value, m.surface)
-        hedged.append(m)
-    freqs = hedged
+    if text is not None and any(m.surface.lower() == "not always" for m in freqs):
+        freqs = [_usually_again(m, freqs, text) for m in freqs]
     end = pos if end is None else end
 
     def clear(a: int, b: int, across: str = "|;") -> bool:

@@ -212,6 +212,11 @@ def _words(phrases: list[str] | None) -> re.Pattern[str]:
                       + r")\b" if phrases else r"(?!)")
 
 
+def _cue_then_target(phrases: list[str] | None) -> re.Pattern[str]:
+    """A cue of the list, then what it says the clause is about up to '.' or ';' (group 1)."""
+    return re.compile(_words(phrases).pattern + r"([^;.]*)")
+
+
 def build_rules(vocab: Vocab) -> Rules:
     ctx = vocab.context
     return Rules(
@@ -234,8 +239,8 @@ def build_rules(vocab: Vocab) -> Rules:
         exam_lead=_words(ctx.get("exam_procedure_leads")),
         exam_strong=_words(ctx.get("exam_strong_results")),
         lookalike=_words(ctx.get("lookalike_cues")),
-        redirect=re.compile(_words(ctx.get("redirect_cues")).pattern + r"([^;.]*)"),
-        attribution=re.compile(_words(ctx.get("attribution_cues")).pattern + r"([^;.]*)"),
+        redirect=_cue_then_target(ctx.get("redirect_cues")),
+        attribution=_cue_then_target(ctx.get("attribution_cues")),
     )
 
 

@@ -32,6 +32,7 @@ from symcause.core.io import atomic_dir, read_json_object, write_json, write_tex
 from symcause.core.params import EvaluateParams, TrainParams
 from symcause.model.baselines import learning_curve, structured_baseline
 from symcause.model.knowledge_baseline import fit_knowledge_nb, in_scope, predict_nb
+from symcause.model.knowledge_blend import KnowledgeBlend
 from symcause.model.metrics import (
     DIGITS,
     calibration,
@@ -139,10 +140,9 @@ def describe_model(model: Any) -> str:
     """One sentence on what the evaluated model is."""
     text = ("TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression trained on split "
             "`train` of the synthetic vignettes")
-    weight = getattr(model, "weight", None) if hasattr(model, "knowledge_proba") else None
-    if weight:
+    if isinstance(model, KnowledgeBlend) and model.weight:
         return (f"Baseline {text}, its probabilities multiplied with the knowledge-only naive Bayes below raised to "
-                f"{weight} and the product to 1/{getattr(model, 'temperature', 1.0)} "
+                f"{model.weight} and the product to 1/{model.temperature} "
                 "(symcause/model/knowledge_blend.py; learning curve and structured baseline: the text model alone).")
     return f"Baseline {text}."
 
@@ -156,8 +156,7 @@ def render_report(results: dict[str, Any], confusions: dict[str, list[tuple[str,
         return f"{results[s][key]} [{lo_hi['lo']}, {lo_hi['hi']}]" if lo_hi else str(results[s].get(key))
 
     out = ["# Model evaluation", "",
-           (description or "Baseline TF-IDF (words + vocabulary concept tokens and their pairs) + logistic regression "
-                            "trained on split `train` of the synthetic vignettes.")
+           (description or describe_model(None))
            + " `handwritten` are cases written by people (never trained or tuned on): they measure transfer to real "
            "wording. `handwritten_dev` are other hand-written cases that tuning "
            "decisions are made on (never trained on); `handwritten_dev2` is a second development set, written later by "

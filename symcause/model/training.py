@@ -164,7 +164,7 @@ def model_card(model: Any, train: pd.DataFrame, vignettes: Path, model_path: Pat
 
 
 def run_train(vignettes: Path, model_path: Path, p: TrainParams, dataset_version: str = "unknown",
-              knowledge: Path | None = None, prior: float = 0.02) -> dict[str, Any]:
+              knowledge: Path | None = None, prior: float = 0.05) -> dict[str, Any]:
     """Train on split train of `vignettes`, blend with the knowledge table at `knowledge` (train.knowledge_weight,
     knowledge prior `prior`), write the model and its card; return the card."""
     train = read_vignette_rows(vignettes, ["train"])
