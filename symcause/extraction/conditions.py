@@ -724,6 +724,9 @@ def learn_aliases(text: str, s: Sentence, ms: list[Match], mentions: list[Condit
     _ = sent
 
 
+_JOINT_SITE = {"knee_joint": "knee", "hip_joint": "hip"}
+
+
 def register(rules: Rules, conditions: dict[str, DocCondition], c: ConditionMention, sentence: str,
               surface_text: str = "") -> None:
     cond = conditions.get(c.key)
@@ -735,7 +738,7 @@ def register(rules: Rules, conditions: dict[str, DocCondition], c: ConditionMent
                                 category_source="lexicon", mimic=e.mimic)
         else:
             cat, conf = categorise(rules, c.name, sentence)
-            hit = icd.lookup(c.name)
+            hit = icd.lookup(c.name, site=_JOINT_SITE.get(cat))
             cid = slugify(c.name)
             cond = DocCondition(cid, c.name, cat, hit[0] if hit else None, hit[1] if hit else None, set(),
                                 c.origin if c.origin in ("site", "heading") else "morphology",

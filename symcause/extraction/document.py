@@ -50,7 +50,10 @@ def kept_matches(matches: list[Match]) -> list[Match]:
     activity word inside a test ("femoral nerve stretch test")."""
     section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
     masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
-    phrase_spans = [(mt.start, mt.end) for mt in matches if mt.kind in ("f_exam", "f_act", "f_timing", "f_onset")]
+    # (a sign that names its site keeps it: the calf of "a swollen, tight, tender calf" is where it is tender)
+    symptom_at = [(mt.start, mt.end) for mt in matches if mt.kind == "symptom"]
+    phrase_spans = [(mt.start, mt.end) for mt in matches if mt.kind in ("f_exam", "f_act", "f_timing", "f_onset")
+                    and not (mt.kind == "f_exam" and any(mt.start <= a and b <= mt.end for a, b in symptom_at))]
     exam_spans = [(mt.start, mt.end) for mt in matches if mt.kind == "f_exam"]
     out: list[Match] = []
     for mt in matches:

@@ -86,7 +86,7 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
             facts += cell_facts
             factors += cell_factors
             continue
-        if not sc.focus:
+        if not sc.focus or sc.checklist:
             continue
         ms, named, sent_text = doc.matches[k], mentions[k], doc.sentence_text(k)
         cond_spans = [(c.start, c.end) for c in named]
@@ -98,6 +98,9 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
         # "Infection: fever ...") lists that cause's signs, not those of a condition that is not one
         label = sent_text[:s.label_end - s.start] if s.label_end else ""
         other_label = bool(label) and is_mimic(rules, label) and not any(c.end <= s.label_end for c in named)
+        if sc.inherited and _in_other_disease(rules, s, sent_text, ms):
+            continue
+        treated = not s.table and _treatment(rules, sent_text)
         for key in sc.focus:
             cid = conditions[key].condition_id
             if other_label and not conditions[key].mimic:
@@ -109,13 +112,41 @@ def sentence_facts(rules: Rules, doc: Document, mentions: list[list[ConditionMen
                 # "In adolescents, consider avulsion of the AIIS": a short opening before the cue is the look-alike's too
                 cut = alike.start() if alike.start() > _LOOKALIKE_OPENING else 0
                 kms = [x for x in kms if x.start < s.start + cut]
-            if not sc.red_block:
+            if not sc.red_block and not treated:
                 facts.extend(symptom_facts(rules, doc.source_id, key, s, sent_text, kms, cond_spans, conditions,
                                            sc.inherited, context_regions, own_regions_only=enumerated))
-            factors.extend(factor_facts(rules, doc.source_id, cid, s, sent_text, kms, focus_spans, sc.red_here,
-                                        sc.inherited, sc.list_cue, sc.demographic_context,
-                                        own_spans=[(c.start, c.end) for c in named if c.key == key]))
+            found = factor_facts(rules, doc.source_id, cid, s, sent_text, kms, focus_spans, sc.red_here,
+                                 sc.inherited, sc.list_cue, sc.demographic_context,
+                                 own_spans=[(c.start, c.end) for c in named if c.key == key])
+            if treated:   # "Treatment includes insoles for flat feet": what is done, not who gets it or why
+                found = [f for f in found if f["kind"] not in _NOT_IN_TREATMENT or f["scope"] != "sentence"]
+            factors.extend(found)
     return facts, factors
+
+
+_TREATMENT_OPENING = 40   # characters: a one-word treatment cue this close to the start is what the sentence is about
+
+
+def _treatment(rules: Rules, sent_text: str) -> bool:
+    """A sentence about treatment (context.yaml treatment_cues): one that opens with a treatment word ("Treatment
+    includes insoles ...", "Physiotherapy helps ...") or has a treatment phrase anywhere ("... avoid heat", "may
+    need surgery"); not one that mentions treatment in passing ("... during cancer treatment")."""
+    if rules.treatment is None:
+        return False
+    return any(" " in m.group(0) or m.start() <= _TREATMENT_OPENING for m in rules.treatment.finditer(sent_text.lower()))
+
+
+_NOT_IN_TREATMENT = frozenset({"risk_factor", "demographic", "onset", "exam_finding"})
+_OPENING_SETTING = re.compile(r"\s*in\s+[^,.;:]{1,40},")
+
+
+def _in_other_disease(rules: Rules, s: Sentence, sent_text: str, ms: list[Match]) -> bool:
+    """A sentence opening in another disease ("In diabetes, severe thigh pain followed by weakness can occur":
+    context.yaml setting_diseases) is not about the condition its paragraph is about."""
+    settings = rules.vocab.context.get("setting_diseases") or ()
+    opening = _OPENING_SETTING.match(sent_text.lower())
+    return opening is not None and any(m.kind == "f_risk" and m.value in settings and m.end <= s.start + opening.end()
+                                       for m in ms)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
                 continue
             if m.value == "without" and _OTHER_PEOPLE.search(sent_text[:m.start - s.start]):
                 continue   # "common in people without pain": other people, not a denial about the condition
+            if kinds[0] == "neg_forward" and m.surface.lower() == "no" and re.match(
+                    r"[.!,]", sent_text[m.end - s.start:m.end - s.start + 1]):
+                continue   # "A. No. Clergyman's knee is swelling of a different bursa": an answer, not a denial
             if kinds[0] == "neg_forward" and _PSEUDO_NEGATION.match(sent_text, m.end - s.start):
                 continue   # "scans do not prove facet pain", "not always", "not only": no denial
             if m.value in rules.mx.comma_bounded or m.value in ("unlike",):
@@ -82,7 +85,11 @@ def in_scope(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], pos: in
             gap_text = sent_text[m.end - s.start:pos - s.start]
             if "|" in gap_text or ";" in gap_text:   # another table cell or clause
                 continue
-            if kinds[0] == "neg_forward" and (pos - m.end > 80 or ", and " in gap_text or ", but " in gap_text):
+            # (a denial reaches the end of a list of symptoms: "Neither causes numbness, pins and needles, visible
+            # swelling, redness or pain below the knee")
+            listed = pos - m.end <= 160 and sum(1 for t in ms if t.kind == "symptom" and m.end <= t.start < pos) >= 3
+            if kinds[0] == "neg_forward" and ((pos - m.end > 80 and not listed) or ", and " in gap_text
+                                              or ", but " in gap_text):
                 continue
             return True
         if m.kind == kinds[1] and m.start >= pos:
@@ -103,6 +110,7 @@ _BETWEEN_AND = re.compile(r"\bbetween\s+(?:the\s+|your\s+)?(?:[a-z][a-z\s'-]{0,3
                           r"(?:(?!(?:in|at|on|into|to|down|over)\s)[a-z'-]+\s+){0,4}|(?:[a-z'-]+\s+){0,3})$")
 _AND = re.compile(r"\s*(?:,|,?\s*(?:and|or|and/or|to|into|down to)\b)\s*(?:(?:across|into|down|over|along|around|"
                   r"through|up|on|in|at)\s+)?(?:the\s+|your\s+)?|\s*/\s*", re.I)
+_PREPOSITION_END = re.compile(r"\b(?:in|at|on|over|around|behind|along|into|of)\s+(?:the\s+|your\s+)?$", re.I)
 _OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of|near|by|beside)\s+"
                         r"(?:the\s+|your\s+|their\s+|my\s+|"
                         r"his\s+|her\s+|one\s+|both\s+)?(?:\w+\s+)?$", re.I)
@@ -111,13 +119,14 @@ _OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside
 # "low back pain, just off the midline, often spreading into the buttock and sometimes the back of the thigh": the
 # regions a symptom spreads to are its own too (up to the end of the clause)
 _SPREADS = re.compile(r"[^;.:]{0,60}?\b(?:spread(?:s|ing)?|radiat(?:es|ing)|travel(?:s|ling|ing)?|extend(?:s|ing)?|"
-                      r"shoot(?:s|ing)?|run(?:s|ning)?|go(?:es|ing)?|pass(?:es|ing)?|mov(?:es|ing))\s+"
+                      r"track(?:s|ing)?|shoot(?:s|ing)?|run(?:s|ning)?|go(?:es|ing)?|pass(?:es|ing)?|mov(?:es|ing))\s+"
                       r"(?:\w+\s+){0,3}(?:into|to|down(?:\s+(?:to|into))?|towards?)\s+(?:the\s+|your\s+)?$", re.I)
 _THEN_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or))\s*(?:(?:sometimes|often|occasionally|even|also|rarely|usually)\s+)?"
                        r"(?:(?:into|to|down)\s+)?(?:the\s+|your\s+)?", re.I)
 
 
-def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match]) -> list[Match]:
+def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match],
+               symptoms: list[Match] | None = None) -> list[Match]:
     """The region a symptom names itself: right before it ("calf pain", "knee swelling") or right after it
     ("pain in the outer thigh", "swelling behind the knee"), and the regions it is said to spread to ("low back
     pain ... spreading into the buttock and sometimes the back of the thigh"). Then the other regions of its clause
@@ -134,16 +143,22 @@ def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match]) -> li
             if not _AND.fullmatch(gap(r.end, own[0].start)):
                 break
             own.insert(0, r)
+        if len(own) > 1 and _PREPOSITION_END.search(gap(max(s.start, own[0].start - 14), own[0].start)):
+            own = own[-1:]   # "pins and needles in the calf or sole, or ankle swelling": the swelling is at the ankle
     elif after:  # "pain in the hip, groin and thigh": the regions coordinated after it too
         own = [after[0]]
         for r in [r for r in regs if r.start >= own[0].end]:
-            if not _AND.fullmatch(gap(own[-1].end, r.start)):
-                break
+            if not _AND.fullmatch(gap(own[-1].end, r.start)) or (
+                    symptoms and any(0 <= m.start - r.end <= 1 for m in symptoms)):
+                break   # (not "ankle" of "..., or ankle swelling": that names the swelling's site)
             own.append(r)
     if not own:
         return []
     end = max(own[-1].end, sym.end)
-    spread = [r for r in regs if r.start >= end and _SPREADS.match(gap(end, r.start))]
+    # (the spreading of its own phrase: in "thigh pain, sometimes a pop, and bruising tracking towards the knee"
+    # it is the bruising that tracks)
+    spread = [r for r in regs if r.start >= end and _SPREADS.match(gap(end, r.start))
+              and not any(end <= m.start < r.start for m in symptoms or ())]
     if spread:
         own.append(spread[0])
         for r in [r for r in regs if r.start >= spread[0].end]:
@@ -202,6 +217,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                         and _same_clause(ms, e.end, m.start, asides) for e in exams)
             # "The knee is examined for tenderness": what is looked for, not found
             and not _LOOKED_FOR.search(sent_text[max(0, m.start - s.start - 30):m.start - s.start])
+            # "Risk factors include the menopause, being overweight, low back pain ...": a cause, not a symptom
+            and not _RISK_LIST.search(sent_text, 0, m.start - s.start)
             # "Disc bulges are common in people without pain": other people's symptom, not a finding
             and not _OTHERS_WITHOUT.search(sent_text[max(0, m.start - s.start - 40):m.start - s.start])
             # "may send tingling down the inner shin (Tinel's sign)": the test's response, named after it
@@ -228,7 +245,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     cond = conditions[cid]
     cid = cond.condition_id
     out = []
-    owns = {sym.start: own_region(sent_text, s, sym, regs) for sym in syms}
+    owns = {sym.start: own_region(sent_text, s, sym, regs, syms) for sym in syms}
     for sym in syms:
         cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
         in_clause = None if owns[sym.start] else clause_regions(
@@ -265,6 +282,9 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
         # at the condition's site, as POLICY.md annotates it)
         if not region_values and context_regions and not cond.region:
             region_values, region_src = list(context_regions), "paragraph"
+        if not region_values and not neg and any(o.value == sym.value and owns[o.start] for o in syms
+                                                 if o.start != sym.start):
+            continue   # "The pain: a deep ache in the groin ...", "Any pain is usually a mild ache in the groin": placed there
         if not region_values:
             if cond.region:
                 region_values = [cond.region]
@@ -275,8 +295,16 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
         q_values: list[tuple[str | None, bool]] = [(None, neg)]
         if sym.value == "pain":
             implied = rules.mx.quality_implied.get(norm_phrase(sym.surface))
-            qs = [q for q in quals if cl[0] <= q.start < cl[1] and q.start != sym.start] or \
-                 [q for q in quals if abs(q.start - sym.start) < 60 and q.start != sym.start]
+            # a pain named by its quality ("aching or tingling down the back of the thigh") is that quality only; a
+            # quality word that names another pain of the sentence is not this one's
+            # (not a pain word of its own phrase: "aching" of "an aching pain", "deep, aching pain")
+            pains = [m for m in syms if m.value == "pain" and m.start != sym.start
+                     and not re.fullmatch(r"[\s,-]{0,3}", gap(min(m.end, sym.end), max(m.start, sym.start)))]
+            others = {m.start for m in pains} | {
+                q.start for q in quals for m in pains
+                if q.end <= m.start and re.fullmatch(r"[a-z\s,-]{0,20}", sent_text[q.end - s.start:m.start - s.start])}
+            qs = [q for q in quals if cl[0] <= q.start < cl[1] and q.start != sym.start and q.start not in others] or \
+                [q for q in quals if abs(q.start - sym.start) < 60 and q.start != sym.start and q.start not in others]
             q_values = [(q.value, neg) for q in qs
                         if in_scope(rules, s, sent_text, ms, q.start, ("neg_forward", "neg_backward")) == neg]
             if implied and implied not in [q for q, _ in q_values]:
@@ -298,7 +326,14 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
                 m.end <= where.start and not re.search(r"[.;]|\band\b|\bbut\b", text_between(sent_text, s, sym.end, m.start))
                 for m in neg_cues)
             freq = region_frequency(s, sent_text, ms, sym, where, how_often)
-            for quality, qneg in q_values:
+            quals_here = q_values
+            first = min(sym.start, where.start) if where is not None else sym.start
+            if _THAN.search(sent_text, 0, first - s.start) or (
+                    where is not None and _THAN.search(sent_text, 0, where.start - s.start)):
+                # "often worse in the leg than the back", "leg pain is often worse than back pain": what the
+                # comparison is measured against takes neither the qualities nor the frequency of the sentence
+                freq, quals_here = None, [(None, neg)]
+            for quality, qneg in quals_here:
                 out.append(fact_row(rules, source_id, cid, s, sent_text, sym.value, region, quality,
                                     qneg or neg_between, hedged, f"{rule}/{region_src}", round(conf, 3), freq))
     # explicit boundaries: "stops above the knee" -> pain not in the knee
@@ -368,16 +403,26 @@ def _cue_for(rules: Rules, s: Sentence, sent_text: str, ms: list[Match], f: Matc
     worse")."""
     cues = [m for m in ms if m.kind.startswith("cue_")]
     before = [c for c in cues if c.end <= f.start and not any(
-        t.kind == "terminator" and c.end <= t.start < f.start for t in ms)]
+        t.kind == "terminator" and c.end <= t.start < f.start for t in ms)
+        # a cue does not reach across ';' ("... make it worse; relative rest and ice help"), but a label's does
+        # ("Worse with: sitting ...; getting up from a chair; stairs")
+        and (c.end <= s.label_end or ";" not in text_between(sent_text, s, c.end, f.start))]
     if before:
         return before[-1]
+
+    def own_object(c: Match) -> bool:
+        # "it comes on partway through a run and eases with rest": what eases it is the rest, not the run
+        return c.value == "relieving" and any(
+            o.kind == "f_act" and 0 <= o.start - c.end <= 12
+            and re.fullmatch(r"\s*(?:with|by|on|after)?\s*", text_between(sent_text, s, c.end, o.start)) for o in ms)
     # "... and osteoarthritis follows": what a "follows" comes after is a consequence, not a risk factor
-    after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12
+    after = [c for c in cues if c.start >= f.end and c.start - f.end <= 12 and not own_object(c)
              and not re.match(r"(?:tends? to )?follows?\b", text_between(sent_text, s, c.start, c.end).lower())]
     if not after:
         after = [c for c in cues if c.start >= f.end and c.start - f.end <= 100
                  and norm_phrase(text_between(sent_text, s, c.start, c.end)) in rules.backward_cues
-                 and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b", text_between(sent_text, s, f.end, c.start))]
+                 and not re.search(r"[.;:]|\bwhile\b|\bbut\b|\bwhereas\b", text_between(sent_text, s, f.end, c.start))
+                 and not own_object(c)]
     return after[0] if after else None
 
 
@@ -411,7 +456,18 @@ def _stopped(rules: Rules, sent_text: str, s: Sentence, cue: Match, f: Match) ->
 
 _MOVING = re.compile(r"\b(?:lifting|lift|raising|raise|pushing|push|straightening|straighten|turning|turn|"
                      r"pulling|pull)\s+(?:up\s+)?(?:the\s+|your\s+|his\s+|her\s+|my\s+|their\s+)?$")
+_RISK_LIST = re.compile(r"\b(?:risk factors?|contributing factors?|predisposing factors?|linked (?:to|with)|"
+                        r"predispos\w+|(?:increase|raise)s? (?:the |your )?risk|reasons include)\b"
+                        r"[^;.:]*$", re.I)
+_THAN = re.compile(r"\bthan\s+(?:in\s+|at\s+)?(?:the\s+|your\s+|a\s+)?(?:lower\s+|low\s+)?$", re.I)
 _OTHERS_WITHOUT = re.compile(rf"\b{_PEOPLE}\s+(?:without|with no)\s+(?:\w+\s+){{0,2}}$", re.I)
+_NOT_AN_ACTIVITY = re.compile(
+    r"(?:\b(?:reduced|limited|restricted|loss\s+of|lost|painful,?\s+limited)\s+(?:\w+\s+)?$"
+    r"|\b(?:follows|followed\s+by|following)\s+(?:a|an)\s+(?:\w+\s+)?$"
+    r"|\bpeople\s+who\s+(?:\w+\s+){0,4}$"
+    r"|\b(?:risk factors?|predisposing factors?)\b[^;.:]*$)")
+_TRAINING_CHANGE = re.compile(r"\b(?:increase|increases|rise|jump|change|changes|spike)\s+in\s+(?:\w+\s+){0,2}$")
+_AFTER_IT = re.compile(r"\b(?:stiffness|stiff|pain|ache|aching|painful)\s+(?:\w+\s+)?after\s+(?:a\s+|long\s+|prolonged\s+)?\w+$")
 _UNABLE = re.compile(r"\b(?:inability|unable)\s+to\s+(?:\w+\s+or\s+)?$")
 _LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
                          re.I)
@@ -513,6 +569,8 @@ _AFTER_PREDICATE = re.compile(r"(?:\s+(?:in|of|at|on|over|behind|around|along|do
                               r"\s*(?:is|are|was|were|can be|may be|is not|are not)?\s*(?:very\s+|quite\s+|fairly\s+)?$",
                               re.I)
 _COMPARED = re.compile(r"\s*(?:\w+\s+)?(?:worse|better|more|less|greater|stronger|weaker)\s+than\b", re.I)
+_TIMESPAN = re.compile(r"\s*(?:days?|weeks?|months?|years?|hours?|minutes?)\b", re.I)   # "over the next few days"
+_COMPARATIVE = re.compile(r"\s*(?:worse|better)\b", re.I)
 _AFTER_END = re.compile(r"\s*(?:$|[.;:,)|]|\b(?:and|but|in|among|with|after|at)\b)", re.I)
 
 
@@ -545,6 +603,9 @@ def frequency_of(ms: list[Match], pos: int, end: int | None = None,
     with `text` (document offsets -> text), none crosses a table cell ("Groin, sometimes only the knee | Stiffness")
     and an after-frequency must be in a phrase of its own or the predicate of the finding."""
     freqs = [m for m in ms if m.kind == "freq"]
+    if text is not None:   # "often worse in the leg than the back": how often the comparison holds
+        freqs = [m for m in freqs if not _COMPARATIVE.match(text(m.end, m.end + 12))
+                 and not _TIMESPAN.match(text(m.end, m.end + 12))]
     if text is not None and any(m.surface.lower() == "not always" for m in freqs):
         freqs = [_usually_again(m, freqs, text) for m in freqs]
     end = pos if end is None else end
@@ -583,8 +644,14 @@ def region_frequency(s: Sentence, sent_text: str, ms: list[Match], sym: Match, w
     may spread into the calf": the knee's ache has none)."""
     if where is None:
         return default
+    if default is not None and any(m.kind == "freq" and m.value == default and sym.end <= m.start
+                                   and _TIMESPAN.match(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))
+                                   for m in ms):
+        default = None
     between = [m for m in ms if m.kind == "freq" and sym.end <= m.start and m.end <= where.start
-               and not any(o.kind in _FINDINGS and m.end <= o.start < where.start for o in ms)]
+               and not any(o.kind in _FINDINGS and m.end <= o.start < where.start for o in ms)
+               and not _COMPARATIVE.match(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))
+               and not _TIMESPAN.match(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))]
     if between:
         return between[-1].value
     later = [m for m in ms if m.kind == "freq" and m.start >= where.end]
@@ -629,11 +696,23 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             continue   # "difficulty lifting the foot", "deep knee bending": a limb moving, not lifting or bending forward
         if f.kind == "f_act" and _UNABLE.search(sent_lower, 0, f.start - s.start):
             continue   # "severe pain and inability to walk": a loss of function, not what makes it worse
+        if f.kind == "f_act" and (_TRAINING_CHANGE.search(sent_lower, 0, f.start - s.start)
+                                  or re.match(r"jump\s+in\b", sent_lower[f.start - s.start:])):
+            continue   # "a sudden increase in walking or running", "a sudden jump in weekly mileage": a training change
+        if f.kind == "f_act" and _NOT_AN_ACTIVITY.search(sent_lower, 0, f.start - s.start):
+            # "reduced inward rotation" (a finding), "often follows a twist" (how it started), "risk factors include
+            # ... standing with your weight hitched onto one hip" (a cause), "people who sit for long hours" (who)
+            continue
+        if f.kind == "f_act" and re.match(r"rest\s+pain\b", sent_lower[f.start - s.start:]):
+            continue   # "later rest pain": pain at rest (a time course), not rest making it worse
+        if f.value == "sudden" and re.match(r"\w*\s+(?:rise|increase|jump|change|spike)\b", sent_lower[f.start - s.start:]):
+            continue   # "after a sudden rise in training": a training change, not a sudden onset
         if f.kind in _V1:
             cue = _cue_for(rules, s, sent_text, ms, f)
             kind = _v1_kind(f, cue, default_cue, red_here)
-            if kind == "relieving" and recovery:
-                continue   # "It settles with rest and ibuprofen within a few days": the course of recovery, not relief
+            if kind == "relieving" and (recovery or _AFTER_IT.search(sent_lower, 0, f.end - s.start)):
+                # "It settles with rest and ibuprofen within a few days": the course of recovery, not relief;
+                continue   # "Stiffness after rest ... eases": what brings the stiffness on, not what eases it
             if kind == "relieving" and cue is not None and f.kind == "f_act" and _stopped(rules, sent_text, s, cue, f):
                 kind = "aggravating"  # "eases within minutes of stopping running": running aggravates
             how = "cue" if cue else "list_cue" if default_cue else "vocab"

@@ -98,19 +98,22 @@ def _postings() -> dict[str, tuple[int, ...]]:
 
 
 @lru_cache(maxsize=4096)
-def lookup(name: str, min_coverage: float = 0.8) -> tuple[str, str] | None:
+def lookup(name: str, min_coverage: float = 0.8, site: str | None = None) -> tuple[str, str] | None:
     """Best (code, description) for a condition name, or None when nothing covers it well.
 
     Coverage is the IDF-weighted share of the name's words found in a code's description or
-    inclusion terms; ties prefer "unspecified" variants, then shorter descriptions.
+    inclusion terms; ties prefer a description that names `site` (the joint the article places the
+    condition in: "Loose body" in a knee article is "Loose body in knee", not "... in ankle"), then
+    "unspecified" variants, then shorter descriptions.
     """
+    site_tok = _stem(site.lower()) if site else None
     q = set(tokens(name))
     if not q:
         return None
     rows, idf = load_index()
     default = max(idf.values()) if idf else 1.0
     total = sum(idf.get(t, default) for t in q)
-    best: tuple[float, int, int, str, str] | None = None
+    best: tuple[float, bool, bool, int, str, str] | None = None
     postings = _postings()
     candidates = sorted({i for t in q for i in postings.get(t, ())})   # rows that share a word with the name
     for i in candidates:
@@ -121,12 +124,12 @@ def lookup(name: str, min_coverage: float = 0.8) -> tuple[str, str] | None:
         cov = sum(idf.get(t, default) for t in hit) / total
         if cov < min_coverage:
             continue
-        key = (cov, "unspecified" in desc.lower(), -len(toks), code, desc)
+        key = (cov, site_tok is not None and site_tok in toks, "unspecified" in desc.lower(), -len(toks), code, desc)
         if best is None or key > best:
             best = key
     if best is None:
         return None
-    return leaf_code(best[3]), best[4]
+    return leaf_code(best[4]), best[5]
 
 
 def leaf_code(code: str) -> str:

@@ -203,6 +203,7 @@ class Rules:
     exam_strong: re.Pattern[str] | None = None  # ... unless a strong result is stated with it
     redirect: re.Pattern[str] | None = None     # context.yaml redirect_cues, then the clause's target (group 1)
     lookalike: re.Pattern[str] | None = None    # context.yaml lookalike_cues: the rest of the sentence is another's
+    treatment: re.Pattern[str] | None = None    # context.yaml treatment_cues: the sentence states no symptom
     attribution: re.Pattern[str] | None = None  # context.yaml attribution_cues, then the clause's target (group 1)
 
 
@@ -239,6 +240,7 @@ def build_rules(vocab: Vocab) -> Rules:
         exam_lead=_words(ctx.get("exam_procedure_leads")),
         exam_strong=_words(ctx.get("exam_strong_results")),
         lookalike=_words(ctx.get("lookalike_cues")),
+        treatment=_words(ctx.get("treatment_cues")),
         redirect=_cue_then_target(ctx.get("redirect_cues")),
         attribution=_cue_then_target(ctx.get("attribution_cues")),
     )

@@ -3,7 +3,10 @@
 A sentence is about the conditions it names as its subject (not those after "due to", "like",
 "unlike" ...); else, within a paragraph, about the paragraph's condition; an anaphor ("this condition",
 "the cyst") continues the last one; a new paragraph returns to the section heading's condition.
-Generic sub-headings ("Symptoms", "Who gets it?") keep the section's condition. A "when to see a
+Generic sub-headings ("Symptoms", "Who gets it?") keep the section's condition. In a run of labelled lines, a line
+whose label names no condition does not inherit a condition a sibling's label named ("Radiculopathy: ..." then
+"Somatic referred pain: ..."); conditions a finding only suggests are not carried to the next sentence; conditions
+named as linked risks are not a subject; a history checklist ("Key history: ...") states nothing. A "when to see a
 doctor" section, a sentence with such a cue, or the bullets under a lead sentence ending in ':' with
 one ("See a doctor straight away if you notice:") are red-flag context; a lead sentence ending in ':'
 with a factor cue ("Common triggers include:") gives the bullets below it that cue.
@@ -36,6 +39,12 @@ REFERENCES = re.compile(r"^\W*(?:further reading|references|reference list|sourc
 
 SUBJECT_SPAN = 40  # characters from the start of a sentence within which a named condition can be its subject
 
+# "Knock knees and flat feet are also linked": what the sentence names are risks of the condition in focus
+_LINKED = re.compile(r"\b(?:are|is)\s+(?:also\s+)?(?:linked|risk\s+factors?|associated)\b|\b(?:raise|raises|increase|"
+                     r"increases)\s+(?:the|your)\s+risk\b|\bmakes?\s+it\s+more\s+likely\b")
+# "... is called pes anserine bursitis": the sentence defines the condition it names
+_DEFINED = re.compile(r"\b(?:is|are)\s+(?:then\s+)?(?:called|known\s+as|termed|named)\s+(?:a\s+|an\s+)?$")
+
 
 @dataclass
 class SentenceScope:
@@ -46,6 +55,7 @@ class SentenceScope:
     red_here: bool = False                           # red-flag words here are red flags
     list_cue: str | None = None                      # the cue of a lead sentence this bullet is listed under
     demographic_context: bool = False                # a "who gets it" section, or a bullet under such a lead
+    checklist: bool = False                          # what a clinician asks about ("Key history: ..."): no facts
 
 
 @dataclass
@@ -73,6 +83,18 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
     who_section = False          # under a "Who gets it?" heading
     who_list = False             # bullets under "It is most common in:"
     who_para = -1                # the paragraph an inline "Who gets it." label opens
+    # in a run of labelled lines or bullets ("Radiculopathy: ...", "Somatic referred pain: ..."), a labelled line
+    # whose label names no condition is about the section's condition, else about the conditions a line before it
+    # listed first ("Conditions: hip osteoarthritis, labral tears ..." then "Characteristics: ..."), else about
+    # what the run is listed under (the last plain sentence before it), else the paragraph's; never about a
+    # condition a sibling's label named ("Radiculopathy: ...")
+    lead_focus: list[str] = []
+    sibling_focus: list[str] = []
+    label_set = False            # para_focus was set by a labelled line's label
+    label_para = -1
+    checklists = tuple(rules.vocab.context.get("checklist_openings") or ())
+    checklist_open = re.compile(rf"(?:{'|'.join(map(re.escape, checklists))})\b\s*[:(]") if checklists else None
+    checklist_para = -1          # the paragraph a "Key history:" label opens
     who_headings = tuple(rules.vocab.context.get("demographic_sections") or ())
     # in another condition's section, these describe its presentation ("Usually an L5 radiculopathy: pain from
     # the buttock ..."), they do not start a section of their own
@@ -102,23 +124,38 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
                 last_para = s.paragraph
                 continue
             section_focus = list(dict.fromkeys(primary(rules, doc, ms, named, s)))
-            para_focus, last_focus = list(section_focus), list(section_focus)
+            para_focus, last_focus, lead_focus = list(section_focus), list(section_focus), list(section_focus)
+            sibling_focus, label_set = [], False
             last_para = s.paragraph
             in_red_section = _has(ms, "redflag_section") and not any(c.primary for c in named)
             continue
         if in_references:
             out.append(SentenceScope())
             continue
+        if checklist_para == s.paragraph or (checklist_open and checklist_open.match(low)):
+            checklist_para = s.paragraph
+            out.append(SentenceScope(checklist=True))
+            continue
         new_para = s.paragraph != last_para
         last_para = s.paragraph
         subject = primary(rules, doc, ms, named, s)
         current = para_focus or section_focus
+        if not subject and not current:
+            # "Irritation of the tendons, the bursa or both is called pes anserine bursitis": with nothing in focus, a
+            # sentence that defines a condition is about it
+            subject = list(dict.fromkeys(c.key for c in named if _DEFINED.search(low, 0, c.start - s.start)))
         if subject and current:
             # in a section about one condition, a condition named late in a sentence is its object ("... and
             # produce neurogenic claudication"), not a new subject: the facts stay with the section's condition
             early = {c.key for c in named if c.start - s.start <= SUBJECT_SPAN}
             subject = [key for key in subject if key in current or (key in early and key not in presentations)]
+            # "Type 2 diabetes, knock knees and flat feet are also linked.": conditions named as risks of the one in
+            # focus are not what the sentence (or the next: "Runners can develop it ...") is about
+            risk = _LINKED.search(low)
+            if risk and all(c.end <= s.start + risk.start() for c in named if c.key in subject):
+                subject = []
         anaphoric = any(m.kind == "anaphora" and m.start - s.start <= 40 for m in ms)
+        label_conds: list[str] = []
         if s.label_end:
             label_conds = [c.key for c in named if c.end <= s.label_end
                            and not (current and c.key in presentations and c.key not in current)]
@@ -126,7 +163,8 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
                 subject = label_conds
                 para_focus = label_conds
             elif not subject:
-                para_focus = list(section_focus) or para_focus
+                para_focus = (list(section_focus) or list(sibling_focus) or list(lead_focus)
+                              or ([] if label_set else para_focus))
         if subject:
             focus = subject
         elif s.label_end and para_focus:
@@ -146,9 +184,26 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             first_end = s.start + (cut if cut >= 0 else len(sent_text))
             labelled = {c.key for c in named if c.start < first_end}
             focus = [key for key in subject if key in labelled] if subject else []
-        para_focus = focus or para_focus if not new_para else focus
-        if focus:
-            last_focus = focus
+        # conditions named only as what a finding suggests ("a springy block suggests a displaced meniscal tear or
+        # loose body") are this sentence's, not what the next sentences are about
+        targets = [(s.start + m.start(1), s.start + m.end(1)) for m in rules.redirect.finditer(low)] \
+            if rules.redirect is not None and subject else []
+        carry = not (targets and all(any(a <= c.start < b for a, b in targets) for c in named if c.key in focus))
+        if carry:
+            para_focus = focus or para_focus if not new_para else focus
+            if focus:
+                last_focus = focus
+        if s.label_end or (bullet and new_para):
+            label_para = s.paragraph
+            body = s.label_end or s.start
+            label_set = bool(label_conds)
+            if label_conds:
+                sibling_focus = []
+            elif subject:
+                listed_first = any(c.key in subject and c.start - body <= SUBJECT_SPAN for c in named)
+                sibling_focus = list(subject) if listed_first else []
+        elif s.paragraph != label_para and carry:
+            lead_focus, sibling_focus = list(para_focus), []
         red_block = in_red_section or _has(ms, "redflag_section")
         # bullets under a red-flag lead are red flags; under a condition's heading ("Warning signs include:")
         # they are also its symptoms, so they still give symptom facts

@@ -40,6 +40,7 @@ def fact_statement(r: Any) -> str:
     return what
 
 
+DOCUMENT_WARNING = "stated for the whole article"   # how a sample shows an article-wide warning (scope `document`)
 _KIND_WORDS = {"aggravating": "made worse by", "relieving": "eased by", "risk_factor": "risk factor",
                "red_flag": "red flag (warning sign)", "onset": "how it starts", "exam_finding": "examination finding",
                "timing": "time course", "demographic": "who gets it"}
@@ -48,7 +49,7 @@ _KIND_WORDS = {"aggravating": "made worse by", "relieving": "eased by", "risk_fa
 def factor_statement(r: Any) -> str:
     what = f"{_KIND_WORDS.get(r.kind, r.kind)}: {'NOT ' if r.negated else ''}{r.factor.replace('_', ' ')}"
     if r.scope == "document":
-        what += " (stated for the whole article in a 'see a doctor' part, not for this condition in particular)"
+        what += f" ({DOCUMENT_WARNING} in a 'see a doctor' part, not for this condition in particular)"
     elif r.scope == "condition":
         what += " (read from the condition's own name, e.g. flat feet for flat feet; the evidence is where it is named)"
     if isinstance(r.frequency, str):
@@ -112,13 +113,22 @@ def audit_precision(judged: Path, tables: dict[str, pd.DataFrame] | None = None)
             mark = (r.get("correct") or "").strip().lower()
             if mark not in ("yes", "no"):
                 raise BadInputError(f"{judged}: line {i}: 'correct' must be yes or no (got {mark!r})")
-            marks.append((r["fact_id"], mark == "yes"))
-        k = sum(ok for _, ok in marks)
-        lo, hi = wilson(k, len(marks))
-        entry = {"n": len(marks), "correct": k, "precision": round(k / len(marks), 4) if marks else 0.0,
-                 "ci95": [lo, hi]}
-        if tables is not None:
-            ids = set(tables[table].fact_id)
-            entry["still_in_tables"] = sum(fid in ids for fid, _ in marks)
-        out[table] = entry
+            marks.append((r["fact_id"], mark == "yes", DOCUMENT_WARNING in (r.get("statement") or "")))
+        out[table] = _precision(marks, tables[table] if tables is not None else None)
+        if table == "factors":
+            # the factors said of a condition, and the article-wide "see a doctor" warnings copied onto each
+            # condition the article covers: reviewers have judged the second kind very differently
+            out["factors_said"] = _precision([m for m in marks if not m[2]], None)
+            out["factors_document"] = _precision([m for m in marks if m[2]], None)
     return out
+
+
+def _precision(marks: list[tuple[str, bool, bool]], table: pd.DataFrame | None) -> dict[str, Any]:
+    k = sum(ok for _, ok, _ in marks)
+    lo, hi = wilson(k, len(marks))
+    entry: dict[str, Any] = {"n": len(marks), "correct": k,
+                             "precision": round(k / len(marks), 4) if marks else 0.0, "ci95": [lo, hi]}
+    if table is not None:
+        ids = set(table.fact_id)
+        entry["still_in_tables"] = sum(fid in ids for fid, _, _ in marks)
+    return entry

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from symcause.core.errors import BadInputError
-from symcause.quality.extraction_audit import SAMPLE_COLUMNS, audit_precision, wilson
+from symcause.quality.extraction_audit import DOCUMENT_WARNING, SAMPLE_COLUMNS, audit_precision, wilson
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,21 @@ def test_precision_counts_yes_marks_per_table_with_wilson_intervals(tmp_path):
     assert out["facts"]["ci95"] == list(wilson(2, 3)) and out["facts"]["ci95"][0] < 0.6667 < out["facts"]["ci95"][1]
     assert out["facts"]["still_in_tables"] == 2 and out["factors"]["still_in_tables"] == 0
     assert out["factors"]["precision"] == 0.0
+
+
+def test_factors_are_also_scored_apart_for_article_wide_warnings(tmp_path):
+    p = tmp_path / "j.csv"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=SAMPLE_COLUMNS)
+        w.writeheader()
+        for i, (fid, statement, mark) in enumerate([
+                ("a", "made worse by: sitting", "yes"), ("b", "risk factor: obesity", "no"),
+                ("c", f"red flag (warning sign): fever ({DOCUMENT_WARNING} in a 'see a doctor' part)", "no")], 1):
+            w.writerow({"item": i, "table": "factors", "fact_id": fid, "statement": statement, "correct": mark})
+    out = audit_precision(p)
+    assert out["factors"]["n"] == 3 and out["factors"]["correct"] == 1
+    assert (out["factors_said"]["n"], out["factors_said"]["correct"]) == (2, 1)
+    assert (out["factors_document"]["n"], out["factors_document"]["correct"]) == (1, 0)
 
 
 def test_a_row_without_a_yes_or_no_is_a_clear_error(tmp_path):

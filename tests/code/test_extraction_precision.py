@@ -373,3 +373,169 @@ def test_other_people_a_hedged_usually_and_an_operation(extractor):
     r = run(extractor, "# Saphenous nerve entrapment\n\nIt causes burning on the inner knee. Numbness down the inner "
                        "shin can also follow varicose vein surgery.")
     assert not [f for f in r.facts if "varicose" in f["condition_id"]]
+
+
+def kinds(r, cond=None):
+    return {(f["kind"], f["factor"]) for f in r.factors if not f["negated"] and (cond is None or cond in f["condition_id"])}
+
+
+def test_a_labelled_line_is_not_about_the_condition_a_sibling_label_named(extractor):
+    # "Radiculopathy: ..." then "Somatic referred pain: ...": the second line defines something else
+    text = ("# Definitions\n\n- **Radiculopathy:** loss of root function, with numbness below the knee.\n"
+            "- **Somatic referred pain:** a dull ache in the buttock and thigh, rarely below the knee.\n")
+    r = run(extractor, text)
+    assert ("numbness", "lower_leg", False) in placed(r, "radiculopathy")
+    assert not [f for f in r.facts if "Somatic" in f["evidence"]]
+    # under a section's own condition, labelled lines keep it
+    text = ("# Meniscus tear\n\n- **The pain:** an ache along the joint line.\n- **Swelling:** the knee becomes puffy "
+            "over the next day.\n")
+    assert {("pain", "knee", False), ("swelling", "knee", False)} <= placed(run(extractor, text), "meniscus")
+    # conditions a sibling line lists first carry on ("Conditions: ..." then "Characteristics: ...")
+    text = ("Referred pain from the hip\n\n- Conditions: hip osteoarthritis and labral tears can refer pain to the "
+            "knee.\n- Characteristics: the pain is often worse with hip movements and comes with groin pain.\n")
+    r = run(extractor, text)
+    assert ("pain", "groin", False) in placed(r, "hip_osteoarthritis")
+
+
+def test_conditions_a_finding_merely_suggests_do_not_carry_to_the_next_lines(extractor):
+    text = ("## Examination\n\n- **Movement:** a springy block to extension suggests a meniscus tear; severe pain on any "
+            "movement suggests septic arthritis.\n- **Ligaments:** Lachman, anterior drawer and pivot shift.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.factors if "Ligaments" in f["evidence"]]
+
+
+def test_a_history_checklist_states_nothing(extractor):
+    text = ("# Greater trochanteric pain syndrome\n\nPain on the outer hip, worse lying on that side.\n\n"
+            "Key history: age; onset (fall, twist, insidious); duration of morning stiffness; night pain. In "
+            "children: fever, ability to bear weight.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.facts + r.factors if "history" in f["evidence"] or "children" in f["evidence"]]
+    assert ("aggravating", "lying_on_side") in kinds(r)
+
+
+def test_a_symptom_placed_by_its_description_is_not_also_at_the_conditions_site(extractor):
+    r = run(extractor, "# Hip osteoarthritis\n\nThe pain: a deep ache in the groin, front of the thigh and knee.")
+    assert {("pain", "groin", False), ("pain", "knee", False)} <= placed(r)
+    assert ("pain", "hip", False) not in placed(r)
+    # a denial still is ("does not usually cause tingling, although ... pins and needles in the calf")
+    r = run(extractor, "# Baker's cyst\n\nA cyst does not usually cause tingling, although a large one occasionally "
+                       "causes pins and needles in the calf.")
+    assert ("tingling", "knee_back", True) in placed(r)
+
+
+def test_a_comparison_lends_neither_quality_nor_frequency(extractor):
+    r = run(extractor, "# Lumbar radiculopathy\n\nThe pain is shooting or burning, and often worse in the leg than the "
+                       "back.")
+    backs = {(f["quality"], f["frequency"]) for f in r.facts if f["region"] == "lower_back"}
+    assert backs == {(None, None)}
+    assert not {f["frequency"] for f in r.facts if f["region"] == "leg"} - {None}
+
+
+def test_training_changes_and_stiffness_after_rest_are_not_what_aggravates_or_eases(extractor):
+    r = run(extractor, "# Gluteal tendinopathy\n\nRisk factors include the menopause and a sudden increase in walking "
+                       "or running.")
+    assert not {("aggravating", "walking"), ("aggravating", "running")} & kinds(r)
+    r = run(extractor, "# Iliotibial band syndrome\n\nTypical triggers are a sudden jump in weekly mileage.")
+    assert ("aggravating", "jumping") not in kinds(r)
+    r = run(extractor, "# Knee osteoarthritis\n\nStiffness after rest usually eases within 30 minutes.")
+    assert ("relieving", "rest") not in kinds(r)
+    # a relieving cue with its own object eases that, not what came before; a cue does not reach across ';'
+    r = run(extractor, "# Femoral neck stress fracture\n\nAt first it comes on partway through a run and eases with "
+                       "rest; later it appears with walking and at night.")
+    assert ("relieving", "rest") in kinds(r)
+    assert not {("relieving", "running"), ("relieving", "walking"), ("relieving", "night")} & kinds(r)
+    r = run(extractor, "# Distal hamstring tendinopathy\n\nSprinting and deep squats make it worse; relative rest and "
+                       "ice help.")
+    assert {("relieving", "rest"), ("relieving", "ice")} <= kinds(r) and ("aggravating", "rest") not in kinds(r)
+    # a label's cue does reach across its list ("Worse with: sitting ...; stairs")
+    r = run(extractor, "# Piriformis syndrome\n\nWorse with: sitting on hard seats; getting up from a chair; stairs.")
+    assert ("aggravating", "stairs") in kinds(r)
+
+
+def test_a_loose_body_is_a_condition(extractor):
+    text = ("### My knee catches and locks. What is it?\n\nThis may be a loose body: a fragment of cartilage floating "
+            "in the joint, from osteoarthritis or a previous kneecap dislocation. When it wedges between the bones it "
+            "causes sudden sharp pain and locking.\n")
+    r = run(extractor, text)
+    body = {c.condition_id: c for c in r.conditions.values()}.get("loose_body")
+    assert body is not None and body.category == "knee_joint" and body.icd10 == "M23.40"
+    assert {s for s, _, _ in placed(r, "loose_body")} >= {"pain", "locking"}
+    assert not [f for f in r.facts if f["condition_id"] != "loose_body"]
+
+
+def test_a_sentence_set_in_another_disease(extractor):
+    text = ("### My knee buckles but I never hurt it. Why?\n\nOsteoarthritis of the knee and weak thigh muscles are usual "
+            "causes. Less often, a trapped nerve in the lower back weakens the thigh muscle, usually with numbness over "
+            "the front of the thigh. In diabetes, severe thigh pain followed by weakness can occur.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.facts + r.factors if "In diabetes" in f["evidence"]]
+
+
+def test_treatment_sentences_state_no_symptom(extractor):
+    text = ("# Diabetic peripheral neuropathy\n\nIt causes burning in the feet. For pain, doctors commonly try "
+            "amitriptyline or duloxetine. Treatment includes insoles for flat feet.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.facts if "doctors" in f["evidence"]]
+    assert not [f for f in r.factors if "Treatment" in f["evidence"] and f["kind"] == "risk_factor"]
+    # a passing mention of treatment does not silence a sentence
+    r = run(extractor, "# Avascular necrosis of the femoral head\n\nIt causes a deep ache in the groin. Long-term "
+                       "corticosteroids, for example during cancer treatment, raise the risk.")
+    assert ("risk_factor", "corticosteroid_use") in kinds(r)
+
+
+def test_a_denial_reaches_the_end_of_its_list_and_an_answer_no_denies_nothing(extractor):
+    r = run(extractor, "# Hip labral tear\n\nIt does not usually cause numbness, pins and needles, visible swelling, "
+                       "redness or pain below the knee.")
+    assert ("pain", "lower_leg", True) in placed(r) and ("pain", "lower_leg", False) not in placed(r)
+    r = run(extractor, "# Infrapatellar bursitis\n\nQ. Is clergyman's knee the same thing?\n\nA. No. Clergyman's knee "
+                       "is swelling of a different bursa just below the kneecap.")
+    assert ("swelling", "knee_front", False) in placed(r)
+
+
+def test_risk_lists_and_linked_conditions(extractor):
+    r = run(extractor, "# Greater trochanteric pain syndrome\n\nRisk factors include being overweight, low back pain "
+                       "and standing with your weight hitched onto one hip.")
+    assert not [f for f in r.facts if f["region"] == "lower_back"]
+    assert ("aggravating", "standing") not in kinds(r)
+    # conditions named as risks of the one in focus are not the subject, nor what "it" is next
+    text = ("# Pes anserine bursitis\n\nIt causes pain on the inner side of the knee. Knock knees and flat feet are "
+            "also linked. Runners can develop it after a sudden rise in training.\n")
+    r = run(extractor, text)
+    assert {f["condition_id"] for f in r.factors if "Runners" in f["evidence"]} <= {"pes_anserine_bursitis"}
+    assert ("demographic", "runner") in kinds(r, "pes_anserine")
+    assert ("onset", "sudden") not in kinds(r)
+
+
+def test_mechanisms_findings_and_people_are_not_what_aggravates(extractor):
+    r = run(extractor, "# Meniscus tear\n\nA meniscus tear often follows a twist and may catch or lock.")
+    assert ("aggravating", "twisting") not in kinds(r)
+    r = run(extractor, "# Hip osteoarthritis\n\nIt causes groin pain, stiffness and reduced inward rotation.")
+    assert ("aggravating", "hip_rotation") not in kinds(r)
+    r = run(extractor, "# Quadriceps tendinopathy\n\nIt tends to affect older athletes and people who do lots of deep "
+                       "squats.")
+    assert ("aggravating", "squatting") not in kinds(r)
+
+
+def test_regions_of_signs_spreads_and_neighbouring_symptoms(extractor):
+    # a sign that names its site ("a tender calf") keeps it
+    r = run(extractor, "# Baker's cyst\n\nIf it bursts it causes a swollen, tight, tender calf.")
+    assert {("swelling", "calf", False), ("tenderness", "calf", False)} <= placed(r)
+    # "ankle swelling" after "pins and needles in the calf or sole": each its own site
+    r = run(extractor, "# Baker's cyst\n\nA very large one presses on a nerve, causing pins and needles in the calf or "
+                       "sole, or ankle swelling.")
+    assert ("swelling", "ankle", False) in placed(r) and ("swelling", "calf", False) not in placed(r)
+    assert ("tingling", "ankle", False) not in placed(r)
+    # what tracks is the bruising, not the thigh pain before it; "a few days" is no frequency
+    r = run(extractor, "# Hamstring strain\n\nSudden posterior thigh pain, sometimes a pop, and bruising tracking "
+                       "towards the knee after a few days.")
+    assert ("pain", "knee", False) not in placed(r) and ("bruising", "knee", False) in placed(r)
+    assert freq(r, "bruising", "knee") == {None}
+
+
+def test_qualities_stay_with_their_own_pain(extractor):
+    r = run(extractor, "# Piriformis syndrome\n\nIt causes deep buttock pain, sometimes with aching down the back of "
+                       "the thigh.")
+    q = {(f["region"], f["quality"]) for f in r.facts if f["symptom"] == "pain"}
+    assert ("buttock", "deep") in q and ("thigh_back", "aching") in q
+    assert ("buttock", "aching") not in q and ("thigh_back", "deep") not in q
+
