@@ -295,9 +295,9 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
         q_values: list[tuple[str | None, bool]] = [(None, neg)]
         if sym.value == "pain":
             implied = rules.mx.quality_implied.get(norm_phrase(sym.surface))
-            # a pain named by its quality ("aching or tingling down the back of the thigh") is that quality only; a
-            # quality word that names another pain of the sentence is not this one's
-            # (not a pain word of its own phrase: "aching" of "an aching pain", "deep, aching pain")
+            # a quality word that is, or modifies, another pain of the sentence is not this one's ("deep buttock pain
+            # ..., sometimes with aching down the back of the thigh"); a pain word of its own phrase is ("aching" of
+            # "an aching pain", "deep, aching pain")
             pains = [m for m in syms if m.value == "pain" and m.start != sym.start
                      and not re.fullmatch(r"[\s,-]{0,3}", gap(min(m.end, sym.end), max(m.start, sym.start)))]
             others = {m.start for m in pains} | {
@@ -570,7 +570,7 @@ _AFTER_PREDICATE = re.compile(r"(?:\s+(?:in|of|at|on|over|behind|around|along|do
                               re.I)
 _COMPARED = re.compile(r"\s*(?:\w+\s+)?(?:worse|better|more|less|greater|stronger|weaker)\s+than\b", re.I)
 _TIMESPAN = re.compile(r"\s*(?:days?|weeks?|months?|years?|hours?|minutes?)\b", re.I)   # "over the next few days"
-_COMPARATIVE = re.compile(r"\s*(?:worse|better)\b", re.I)
+_COMPARATIVE = re.compile(r"\s*(?:worse|better)\b", re.I)   # "often worse in the leg than the back"
 _AFTER_END = re.compile(r"\s*(?:$|[.;:,)|]|\b(?:and|but|in|among|with|after|at)\b)", re.I)
 
 
@@ -594,6 +594,12 @@ def _usually_again(m: Match, freqs: list[Match], text: Callable[[int, int], str]
     return m
 
 
+def _governs_nothing(after: str) -> bool:
+    """A frequency word right before `after` says how often a comparison holds or is a span of time: it governs no
+    finding."""
+    return _COMPARATIVE.match(after) is not None or _TIMESPAN.match(after) is not None
+
+
 def frequency_of(ms: list[Match], pos: int, end: int | None = None,
                  text: Callable[[int, int], str] | None = None) -> str | None:
     """The frequency phrase governing the finding at pos..end: the nearest one before it in its clause with no
@@ -603,9 +609,8 @@ def frequency_of(ms: list[Match], pos: int, end: int | None = None,
     with `text` (document offsets -> text), none crosses a table cell ("Groin, sometimes only the knee | Stiffness")
     and an after-frequency must be in a phrase of its own or the predicate of the finding."""
     freqs = [m for m in ms if m.kind == "freq"]
-    if text is not None:   # "often worse in the leg than the back": how often the comparison holds
-        freqs = [m for m in freqs if not _COMPARATIVE.match(text(m.end, m.end + 12))
-                 and not _TIMESPAN.match(text(m.end, m.end + 12))]
+    if text is not None:
+        freqs = [m for m in freqs if not _governs_nothing(text(m.end, m.end + 12))]
     if text is not None and any(m.surface.lower() == "not always" for m in freqs):
         freqs = [_usually_again(m, freqs, text) for m in freqs]
     end = pos if end is None else end
@@ -644,14 +649,16 @@ def region_frequency(s: Sentence, sent_text: str, ms: list[Match], sym: Match, w
     may spread into the calf": the knee's ache has none)."""
     if where is None:
         return default
+    # a frequency word of the same value after the symptom that is a span of time ("sometimes a pop, and bruising
+    # tracking towards the knee after a few days"): the symptom keeps none (a narrow guard; the frequency came
+    # from another phrase)
     if default is not None and any(m.kind == "freq" and m.value == default and sym.end <= m.start
                                    and _TIMESPAN.match(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))
                                    for m in ms):
         default = None
     between = [m for m in ms if m.kind == "freq" and sym.end <= m.start and m.end <= where.start
                and not any(o.kind in _FINDINGS and m.end <= o.start < where.start for o in ms)
-               and not _COMPARATIVE.match(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))
-               and not _TIMESPAN.match(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))]
+               and not _governs_nothing(text_between(sent_text, s, m.end, min(s.end, m.end + 12)))]
     if between:
         return between[-1].value
     later = [m for m in ms if m.kind == "freq" and m.start >= where.end]

@@ -204,6 +204,7 @@ class Rules:
     redirect: re.Pattern[str] | None = None     # context.yaml redirect_cues, then the clause's target (group 1)
     lookalike: re.Pattern[str] | None = None    # context.yaml lookalike_cues: the rest of the sentence is another's
     treatment: re.Pattern[str] | None = None    # context.yaml treatment_cues: the sentence states no symptom
+    checklist: re.Pattern[str] | None = None    # context.yaml checklist_openings, then ':' or '(' (a sentence's start)
     attribution: re.Pattern[str] | None = None  # context.yaml attribution_cues, then the clause's target (group 1)
 
 
@@ -241,6 +242,7 @@ def build_rules(vocab: Vocab) -> Rules:
         exam_strong=_words(ctx.get("exam_strong_results")),
         lookalike=_words(ctx.get("lookalike_cues")),
         treatment=_words(ctx.get("treatment_cues")),
+        checklist=re.compile(_words(ctx.get("checklist_openings")).pattern + r"\s*[:(]"),
         redirect=_cue_then_target(ctx.get("redirect_cues")),
         attribution=_cue_then_target(ctx.get("attribution_cues")),
     )

@@ -92,8 +92,6 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
     sibling_focus: list[str] = []
     label_set = False            # para_focus was set by a labelled line's label
     label_para = -1
-    checklists = tuple(rules.vocab.context.get("checklist_openings") or ())
-    checklist_open = re.compile(rf"(?:{'|'.join(map(re.escape, checklists))})\b\s*[:(]") if checklists else None
     checklist_para = -1          # the paragraph a "Key history:" label opens
     who_headings = tuple(rules.vocab.context.get("demographic_sections") or ())
     # in another condition's section, these describe its presentation ("Usually an L5 radiculopathy: pain from
@@ -132,7 +130,7 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
         if in_references:
             out.append(SentenceScope())
             continue
-        if checklist_para == s.paragraph or (checklist_open and checklist_open.match(low)):
+        if checklist_para == s.paragraph or (rules.checklist is not None and rules.checklist.match(low)):
             checklist_para = s.paragraph
             out.append(SentenceScope(checklist=True))
             continue
