@@ -114,13 +114,19 @@ _PREPOSITION_END = re.compile(r"\b(?:in|at|on|over|around|behind|along|into|of)\
 _OWN_AFTER = re.compile(r"^\s+(?:in|at|on|over|around|behind|across|along|inside|of|near|by|beside)\s+"
                         r"(?:the\s+|your\s+|their\s+|my\s+|"
                         r"his\s+|her\s+|one\s+|both\s+)?(?:\w+\s+)?$", re.I)
+# "the knee is neither swollen nor tender", "the calf may feel tight": the region is the subject the symptom is said of
+_SUBJECT = re.compile(r"\b(?:the|your|his|her|their)\s+$", re.I)
+_COPULA_OWN = re.compile(r"^\s+(?:(?:is|are|feels?|looks?|becomes?|gets?|(?:may|can|will|might|does\s+not|do\s+not)\s+"
+                         r"(?:be|feel|look|become|get))\s+(?:(?!(?:like|a|an|the|as|if)\b)[a-z]+,?\s+){0,5}|"
+                         r"(?:does|do|did|will|may|can|might)\s+(?:not\s+|never\s+)?(?:usually\s+|often\s+)?)$", re.I)
 
 
 # "low back pain, just off the midline, often spreading into the buttock and sometimes the back of the thigh": the
 # regions a symptom spreads to are its own too (up to the end of the clause)
-_SPREADS = re.compile(r"[^;.:]{0,60}?\b(?:spread(?:s|ing)?|radiat(?:es|ing)|travel(?:s|ling|ing)?|extend(?:s|ing)?|"
-                      r"track(?:s|ing)?|shoot(?:s|ing)?|run(?:s|ning)?|go(?:es|ing)?|pass(?:es|ing)?|mov(?:es|ing))\s+"
-                      r"(?:\w+\s+){0,3}(?:into|to|down(?:\s+(?:to|into))?|towards?)\s+(?:the\s+|your\s+)?$", re.I)
+_SPREADS = re.compile(r"[^;.:]{0,60}?\b(?:(?:spread(?:s|ing)?|radiat(?:es|ing)|travel(?:s|ling|ing)?|extend(?:s|ing)?|"
+                      r"track(?:s|ing)?|shoot(?:s|ing)?|run(?:s|ning)?|go(?:es|ing)?|pass(?:es|ing)?|mov(?:es|ing)|"
+                      r"referred)\s+(?:\w+\s+){0,3}|,\s+(?:sometimes|often|occasionally|and)\s+)"
+                      r"(?:into|to|down(?:\s+(?:to|into))?|towards?)\s+(?:the\s+|your\s+)?$", re.I)
 _THEN_AND = re.compile(r"\s*(?:,|,?\s*(?:and|or))\s*(?:(?:sometimes|often|occasionally|even|also|rarely|usually)\s+)?"
                        r"(?:(?:into|to|down)\s+)?(?:the\s+|your\s+)?", re.I)
 
@@ -136,7 +142,15 @@ def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match],
 
     own: list[Match] = []
     before = [r for r in regs if r.end <= sym.start and not gap(r.end, sym.start).strip(" -")]
-    after = [r for r in regs if r.start >= sym.end and _OWN_AFTER.match(gap(sym.end, r.start))]
+    # ("pain in the hip"; "a stiff hip", "pain below the knee": a region phrase right after it)
+    # (but not "aching low back pain": that region is the next pain's)
+    after = [r for r in regs if r.start >= sym.end and (
+        _OWN_AFTER.match(gap(sym.end, r.start)) or not gap(sym.end, r.start).strip()
+        and not any(0 <= m.start - r.end <= 1 for m in symptoms or ()))]
+    if not before and not after:
+        said_of = [r for r in regs if r.end <= sym.start and _COPULA_OWN.match(gap(r.end, sym.start))]
+        if said_of:
+            return said_of[-1:]
     if before:  # "hip and groin pain": the regions coordinated before it too
         own = [before[-1]]
         for r in reversed([r for r in regs if r.end <= own[0].start]):
@@ -169,7 +183,7 @@ def own_region(sent_text: str, s: Sentence, sym: Match, regs: list[Match],
 
 
 def clause_regions(sym: Match, syms: list[Match], owns: dict[int, list[Match]], regs: list[Match],
-                   cl: tuple[int, int], between: Callable[[int, int], str]) -> list[Match] | None:
+                   cl: tuple[int, int], between: Callable[[int, int], str], denied: bool = False) -> list[Match] | None:
     """The regions of a symptom that names none itself: those of its clause that no other symptom owns; when the
     other symptoms own them all, the region of the symptom listed just before it ("sudden calf pain, swelling and
     bruising near the ankle": the swelling is in the calf, not at the ankle); None when there is no such symptom
@@ -179,17 +193,36 @@ def clause_regions(sym: Match, syms: list[Match], owns: dict[int, list[Match]], 
     # "pain, heaviness, numbness or tingling in both legs": a list of symptoms shares the region of its last one
     later = sorted((m for m in syms if m.start > sym.start), key=lambda m: m.start)
     prev = sym
-    for m in later:
+    listed = {sym.start}
+    for n, m in enumerate(later):
         if not _AND.fullmatch(between(prev.end, m.start)):
             break
+        listed.add(m.start)
         if owns.get(m.start):
+            # (not down a long list of denied signs: in "does not cause numbness, pins and needles, visible swelling,
+            # redness or pain below the knee" only the pain is placed below the knee)
+            if denied and n >= 2:
+                break
             return owns[m.start]
         prev = m
-    free = [r for r in clause_regs if (r.start, r.end) not in owned]
+    # (nor one after a later symptom not listed with it: in "pain above the patella, tenderness to touch, ... and a
+    # dull ache that can spread upwards along the quadriceps" the quadriceps is the ache's)
+    free = [r for r in clause_regs if (r.start, r.end) not in owned
+            and not any(m.start not in listed and sym.end <= m.start and m.end <= r.start for m in syms)]
     if free or not clause_regs:
         return free
+    # (a denied sign is not at the site of the one denied before it: "does not cause groin pain, a stiff hip ...,
+    # numbness, or pins and needles" denies no numbness of the hip; it is at the condition's site, unless that site
+    # is the
+    # denied at the site of its subject: "It does not make the knee or ankle swell, lock or click")
     before = [m for m in syms if m.start < sym.start and cl[0] <= m.start and owns.get(m.start)]
-    return owns[before[-1].start] if before else None
+    if not before:
+        return None
+    site = owns[before[-1].start]
+    if denied and not (site[0].end <= before[-1].start and _SUBJECT.search(between(max(cl[0], site[0].start - 12),
+                                                                                       site[0].start))):
+        return None
+    return site
 
 
 def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text: str, ms: list[Match],
@@ -221,8 +254,9 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             and not _RISK_LIST.search(sent_text, 0, m.start - s.start)
             # "Disc bulges are common in people without pain": other people's symptom, not a finding
             and not _OTHERS_WITHOUT.search(sent_text[max(0, m.start - s.start - 40):m.start - s.start])
-            # "may send tingling down the inner shin (Tinel's sign)": the test's response, named after it
-            and not any(m.end <= e.start <= m.end + 60 and "(" in sent_text[m.end - s.start:e.start - s.start]
+            # "may send tingling down the inner shin (Tinel's sign)", "tingling that shoots into the thigh is a
+            # positive Tinel's sign": the test's response, named after it
+            and not any(m.end <= e.start <= m.end + 60 and _NAMED_AFTER.search(sent_text[m.end - s.start:e.start - s.start])
                         and _same_clause(ms, m.end, e.start) for e in exams)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
@@ -248,9 +282,9 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     owns = {sym.start: own_region(sent_text, s, sym, regs, syms) for sym in syms}
     for sym in syms:
         cl = next(((a, b) for a, b in spans if a <= sym.start < b), (s.start, s.end))
-        in_clause = None if owns[sym.start] else clause_regions(
-            sym, syms, owns, regs, cl, gap)
         neg = in_scope(rules, s, sent_text, ms, sym.start, ("neg_forward", "neg_backward"))
+        in_clause = None if owns[sym.start] else clause_regions(
+            sym, syms, owns, regs, cl, gap, neg)
         rs = owns[sym.start] or [r for r in (in_clause or []) if not _bounded(r, bounds)]
         # a denial is scoped to its clause: "A cyst does not usually cause tingling, although a large one ...
         # causes pins and needles in the calf" denies no tingling in the calf
@@ -287,7 +321,9 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             continue   # "The pain: a deep ache in the groin ...", "Any pain is usually a mild ache in the groin": placed there
         if not region_values:
             if cond.region:
-                region_values = [cond.region]
+                # a nerve deficit of a spinal condition is felt in the leg ("weakness, reflex change"), not the back
+                spinal = spec.get("spinal_site") if cond.region == "lower_back" else None
+                region_values = [str(spinal) if spinal else cond.region]
                 region_src = "condition"
             else:
                 continue
@@ -460,7 +496,8 @@ _RISK_LIST = re.compile(r"\b(?:risk factors?|contributing factors?|predisposing 
                         r"predispos\w+|(?:increase|raise)s? (?:the |your )?risk|reasons include)\b"
                         r"[^;.:]*$", re.I)
 _THAN = re.compile(r"\bthan\s+(?:in\s+|at\s+)?(?:the\s+|your\s+|a\s+)?(?:lower\s+|low\s+)?$", re.I)
-_OTHERS_WITHOUT = re.compile(rf"\b{_PEOPLE}\s+(?:without|with no)\s+(?:\w+\s+){{0,2}}$", re.I)
+_OTHERS_WITHOUT = re.compile(rf"\b{_PEOPLE}\s+(?:(?:without|with no)\s+(?:\w+\s+){{0,2}}|(?:that|who)\s+(?:do|does)\s+"
+                             rf"not\s+(?:have\s+|feel\s+)?(?:any\s+)?)$", re.I)
 _NOT_AN_ACTIVITY = re.compile(
     r"(?:\b(?:reduced|limited|restricted|loss\s+of|lost|painful,?\s+limited)\s+(?:\w+\s+)?$"
     r"|\b(?:follows|followed\s+by|following)\s+(?:a|an)\s+(?:\w+\s+)?$"
@@ -469,6 +506,7 @@ _NOT_AN_ACTIVITY = re.compile(
 _TRAINING_CHANGE = re.compile(r"\b(?:increase|increases|rise|jump|change|changes|spike)\s+in\s+(?:\w+\s+){0,2}$")
 _AFTER_IT = re.compile(r"\b(?:stiffness|stiff|pain|ache|aching|painful)\s+(?:\w+\s+)?after\s+(?:a\s+|long\s+|prolonged\s+)?\w+$")
 _UNABLE = re.compile(r"\b(?:inability|unable)\s+to\s+(?:\w+\s+or\s+)?$")
+_NAMED_AFTER = re.compile(r"\(|\b(?:is|are)\s+(?:a\s+|an\s+|the\s+)?(?:positive|called|known\s+as)\b", re.I)
 _LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
                          re.I)
 
@@ -571,6 +609,8 @@ _AFTER_PREDICATE = re.compile(r"(?:\s+(?:in|of|at|on|over|behind|around|along|do
 _COMPARED = re.compile(r"\s*(?:\w+\s+)?(?:worse|better|more|less|greater|stronger|weaker)\s+than\b", re.I)
 _TIMESPAN = re.compile(r"\s*(?:days?|weeks?|months?|years?|hours?|minutes?)\b", re.I)   # "over the next few days"
 _COMPARATIVE = re.compile(r"\s*(?:worse|better)\b", re.I)   # "often worse in the leg than the back"
+# "one of the commonest causes of hip pain": how common the cause is among causes, not how often it gives the pain
+_CAUSE_RANK = re.compile(r"\s*(?:causes?|reasons?|sources?)\s+(?:of|for)\b", re.I)
 _AFTER_END = re.compile(r"\s*(?:$|[.;:,)|]|\b(?:and|but|in|among|with|after|at)\b)", re.I)
 
 
@@ -597,7 +637,7 @@ def _usually_again(m: Match, freqs: list[Match], text: Callable[[int, int], str]
 def _governs_nothing(after: str) -> bool:
     """A frequency word right before `after` says how often a comparison holds or is a span of time: it governs no
     finding."""
-    return _COMPARATIVE.match(after) is not None or _TIMESPAN.match(after) is not None
+    return any(p.match(after) is not None for p in (_COMPARATIVE, _TIMESPAN, _CAUSE_RANK))
 
 
 def frequency_of(ms: list[Match], pos: int, end: int | None = None,
@@ -730,6 +770,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         if kind is None:
             continue
         neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
+        if neg and kind == "risk_factor":
+            continue   # "without injury", "there is no muscle weakness": how it starts or a finding, not a risk denied
         hedged = in_scope(rules, s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))
         out.append(factor_row(source_id, cid, s, sent_text, kind, f.value, neg, hedged, f"rule:{how}",
                               round(conf - (0.15 if inherited else 0.0), 3), "sentence", frequency_of(ms, f.start, f.end, gap)))

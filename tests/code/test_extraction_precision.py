@@ -539,3 +539,79 @@ def test_qualities_stay_with_their_own_pain(extractor):
     assert ("buttock", "deep") in q and ("thigh_back", "aching") in q
     assert ("buttock", "aching") not in q and ("thigh_back", "deep") not in q
 
+
+
+def test_denied_signs_take_only_their_own_site(extractor):
+    # a long list of denials: only the last sign is "below the knee"; the others are at the condition's own site
+    r = run(extractor, "# Hip labral tear\n\nA labral tear causes groin pain. It does not usually cause numbness, pins "
+                       "and needles, visible swelling, redness or pain below the knee.")
+    assert ("pain", "lower_leg", True) in placed(r)
+    assert not {("numbness", "lower_leg", True), ("tingling", "lower_leg", True)} & placed(r)
+    # a denied sign is not at the site of the one denied before it ("a stiff hip")
+    r = run(extractor, "# Greater trochanteric pain syndrome\n\nIt causes outer hip pain. It does not usually cause "
+                       "groin pain, a stiff hip that is hard to rotate, numbness, or pins and needles.")
+    assert {("stiffness", "hip", True), ("numbness", "hip_outer", True), ("tingling", "hip_outer", True)} <= placed(r)
+    assert ("numbness", "hip", True) not in placed(r)
+    # ... unless that site is the subject the signs are said of
+    r = run(extractor, "# Sciatica\n\nSciatica causes leg pain. It does not make the knee or ankle swell, lock or click.")
+    assert {("clicking", "knee", True), ("clicking", "ankle", True)} <= placed(r)
+    # a short list still shares the site named after it
+    r = run(extractor, "# Lumbar spinal stenosis\n\nIt causes back pain but no numbness or tingling in the legs.")
+    assert {("numbness", "leg", True), ("tingling", "leg", True)} <= placed(r)
+
+
+def test_a_region_said_to_be_swollen_or_tender_is_that_signs_site(extractor):
+    r = run(extractor, "# Lumbar radiculopathy\n\nIn radiculopathy the hip usually turns freely without groin pain and "
+                       "the knee is neither swollen nor tender along the joint line.")
+    assert {("swelling", "knee", True), ("tenderness", "knee", True)} <= placed(r)
+    assert not {("swelling", "hip", True), ("tenderness", "hip", True)} & placed(r)
+    r = run(extractor, "# Saphenous nerve entrapment\n\nIt does not cause weakness in the leg, and the shin does not "
+                       "swell.")
+    assert ("swelling", "shin", True) in placed(r) and ("swelling", "leg", True) not in placed(r)
+    # "can feel like" compares; the site is the one the symptom is in
+    r = run(extractor, "# Common peroneal neuropathy\n\nA problem at the knee can feel like a shooting pain in the lower "
+                       "leg.")
+    assert ("pain", "lower_leg", False) in placed(r)
+
+
+def test_a_region_after_a_later_symptom_is_that_symptoms(extractor):
+    r = run(extractor, "# Quadriceps tendinopathy\n\nSymptoms: pain above the patella, tenderness to touch, and often a "
+                       "dull ache that can spread upwards along the quadriceps muscle.")
+    assert ("tenderness", "knee_front", False) in placed(r) and ("tenderness", "thigh_front", False) not in placed(r)
+    # but symptoms listed together share the region after the last one
+    r = run(extractor, "# Piriformis syndrome\n\nPain, tingling or pins and needles often run down the back of the "
+                       "thigh.")
+    assert {("pain", "thigh_back", False), ("tingling", "thigh_back", False)} <= placed(r)
+    # a verbless spread ("..., sometimes into the buttock") is the pain's own
+    r = run(extractor, "# Spondylolisthesis\n\nIt causes aching low back pain, often one-sided, sometimes into the "
+                       "buttock or back of the thigh.")
+    assert {("pain", "lower_back", False), ("pain", "buttock", False), ("pain", "thigh_back", False)} <= placed(r)
+
+
+def test_findings_named_as_a_test_and_other_peoples_symptoms(extractor):
+    # the response a test brings on, named as that test after it, is an examination finding, not a symptom
+    r = run(extractor, "# Meralgia paresthetica\n\nExamination: tap just inside and below the front hip bone; tingling "
+                       "that shoots into the thigh is a positive Tinel's sign.")
+    assert not any(f["symptom"] == "tingling" for f in r.facts)
+    assert ("exam_finding", "tinel_positive") in kinds(r)
+    # people who do not have pain are not the patients the article describes
+    r = run(extractor, "# Degenerative disc disease\n\nDegenerative disc disease causes low back pain. Worn discs are "
+                       "common on scans of people who do not have any pain.")
+    assert ("pain", "lower_back", True) not in placed(r)
+    # how common a cause is among the causes of a pain is not how often it gives that pain
+    r = run(extractor, "# Hip osteoarthritis\n\nOsteoarthritis is one of the commonest causes of hip pain after the age "
+                       "of 50.")
+    assert freq(r, "pain", "hip") == {None}
+
+
+def test_a_risk_factor_is_not_denied(extractor):
+    # "without injury" says how it starts; "no muscle weakness" is a finding: neither is a risk factor denied
+    r = run(extractor, "# Osteochondritis dissecans\n\nEarly on there is a vague ache after sport, mild swelling or a "
+                       "limp, without injury.")
+    assert not any(f["kind"] == "risk_factor" for f in r.factors)
+    assert ("onset", "gradual") in kinds(r)
+    r = run(extractor, "# Meralgia paresthetica\n\nThere is no muscle weakness and the knee reflex is normal.")
+    assert not any(f["kind"] == "risk_factor" for f in r.factors)
+    # a vague or nagging ache is an ache, not a dull pain
+    r = run(extractor, "# Piriformis syndrome\n\nWhat it feels like: a deep, nagging ache in the buttock.")
+    assert {f["quality"] for f in r.facts if f["symptom"] == "pain"} <= {"deep", "aching", None}
