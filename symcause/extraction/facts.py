@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import cast
 
 from symcause.core.vocab import Match, norm_phrase
@@ -32,6 +32,31 @@ def _coordinated_back(m: Match, after: str) -> Match:
         if hit:
             return Match(m.start, m.end, m.kind, _BACK_OF_REGION[hit.group(1).lower()], m.surface)
     return m
+
+_SIDE = {"front": "front", "anterior": "front", "back": "back", "posterior": "back", "inner": "inner",
+         "medial": "inner", "outer": "outer", "lateral": "outer"}
+_SIDES_BEFORE = re.compile(r"\b(front|anterior|back|posterior|inner|medial|outer|lateral)\s+(?:or|and)\s+"
+                           r"(?:(front|anterior|back|posterior|inner|medial|outer|lateral)\s+)?$", re.I)
+
+
+def _coordinated_sides(m: Match, before: str, regions: Mapping[str, object]) -> list[Match]:
+    """ "the inner or front knee", "the front or inner thigh": each side named before the region is a site of its own
+    (knee_inner and knee_front), not the coarse knee alone."""
+    hit = _SIDES_BEFORE.search(before)
+    head = m.value.split("_")[0]
+    if hit is None or head not in ("knee", "thigh", "hip"):
+        return [m]
+    out = []
+    first = f"{head}_{_SIDE[hit.group(1).lower()]}"
+    if first in regions:
+        start = m.start - (len(before) - hit.start(1))
+        out.append(Match(start, start + len(hit.group(1)), "region", first, hit.group(1)))
+    if hit.group(2) and m.value == head and f"{head}_{_SIDE[hit.group(2).lower()]}" in regions:
+        out.append(Match(m.start, m.end, m.kind, f"{head}_{_SIDE[hit.group(2).lower()]}", m.surface))
+    else:
+        out.append(m)
+    return out
+
 
 def text_between(sent_text: str, s: Sentence, a: int, b: int) -> str:
     """Text of the sentence between document offsets a and b."""
@@ -266,9 +291,11 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     if not syms:
         return []
     gap = sentence_gap(sent_text, s)
-    regs = [_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50)))
-            for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
-            and is_site(rules, sent_text, m.start - s.start, m.end - s.start)]
+    regs = [r for m in ms if m.kind == "region" and outside(m) and m.start >= s.label_end
+            and is_site(rules, sent_text, m.start - s.start, m.end - s.start)
+            for r in _coordinated_sides(_coordinated_back(m, text_between(sent_text, s, m.end, min(s.end, m.end + 50))),
+                                        text_between(sent_text, s, max(s.start, m.start - 30), m.start),
+                                        rules.vocab.regions)]
     # "deep bending" (a factor), "a deep buttock muscle" (a region that is no site): no quality of a pain
     quals = [m for m in ms if m.kind == "quality" and outside(m)
              and not any(a <= m.start and m.end <= b for a, b in factor_spans)
@@ -505,6 +532,12 @@ _NOT_AN_ACTIVITY = re.compile(
     r"|\b(?:risk factors?|predisposing factors?)\b[^;.:]*$)")
 _TRAINING_CHANGE = re.compile(r"\b(?:increase|increases|rise|jump|change|changes|spike)\s+in\s+(?:\w+\s+){0,2}$")
 _AFTER_IT = re.compile(r"\b(?:stiffness|stiff|pain|ache|aching|painful)\s+(?:\w+\s+)?after\s+(?:a\s+|long\s+|prolonged\s+)?\w+$")
+# "a sudden, sharp pain ... while pushing off, lunging or sprinting", "usually during a twist", "can rupture during
+# exertion such as squatting", "The trigger can be trivial (getting out of a car, squatting ...)": how the injury
+# happened, not what makes it worse
+_INJURY = re.compile(r"\b(?:sudden(?:ly)?|injur(?:y|ies|ed)|tears?|torn|ruptur\w*|leak|dislocat\w*|pops?|snaps?|"
+                     r"as if (?:kicked|shot|hit|struck)|moves outwards)\b")
+_DURING = re.compile(r"\b(?:while|during|the trigger (?:can be|is|may be))\b[^;.:|]*$")
 _UNABLE = re.compile(r"\b(?:inability|unable)\s+to\s+(?:\w+\s+or\s+)?$")
 _NAMED_AFTER = re.compile(r"\(|\b(?:is|are)\s+(?:a\s+|an\s+|the\s+)?(?:positive|called|known\s+as)\b", re.I)
 _LOOKED_FOR = re.compile(r"\b(?:examined|checked|looked|assessed|tested|palpated|screened)\s+for\s+(?:\w+\s+){0,2}$",
@@ -750,6 +783,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             # "reduced inward rotation" (a finding), "often follows a twist" (how it started), "risk factors include
             # ... standing with your weight hitched onto one hip" (a cause), "people who sit for long hours" (who)
             continue
+        if f.kind == "f_act" and _INJURY.search(sent_lower) and _DURING.search(sent_lower, 0, f.start - s.start):
+            continue   # "sudden pain while pushing off, lunging or sprinting": the mechanism of the injury
         if f.kind == "f_act" and re.match(r"rest\s+pain\b", sent_lower[f.start - s.start:]):
             continue   # "later rest pain": pain at rest (a time course), not rest making it worse
         if f.value == "sudden" and re.match(r"\w*\s+(?:rise|increase|jump|change|spike)\b", sent_lower[f.start - s.start:]):

@@ -615,3 +615,29 @@ def test_a_risk_factor_is_not_denied(extractor):
     # a vague or nagging ache is an ache, not a dull pain
     r = run(extractor, "# Piriformis syndrome\n\nWhat it feels like: a deep, nagging ache in the buttock.")
     assert {f["quality"] for f in r.facts if f["symptom"] == "pain"} <= {"deep", "aching", None}
+
+
+def test_how_an_injury_happened_is_not_what_aggravates_it(extractor):
+    r = run(extractor, "# Calf muscle strain\n\nTypically a sudden, sharp pain in the inner upper calf while pushing off, "
+                       "lunging or sprinting.")
+    assert not any(f["kind"] == "aggravating" for f in r.factors)
+    r = run(extractor, "# Baker's cyst\n\nA cyst can leak or rupture, often during exertion such as squatting or "
+                       "climbing stairs.")
+    assert not any(f["kind"] == "aggravating" for f in r.factors)
+    # an activity that brings the pain on is still aggravating
+    r = run(extractor, "# Patellofemoral pain syndrome\n\nThe pain is worse when squatting or climbing stairs.")
+    assert {("aggravating", "squatting"), ("aggravating", "stairs")} <= kinds(r)
+
+
+def test_each_side_named_before_a_region_is_a_site(extractor):
+    r = run(extractor, "# Overpronation\n\nInward rolling of the foot can load the inner or front knee, causing an ache "
+                       "after long walks.")
+    assert {("pain", "knee_inner", False), ("pain", "knee_front", False)} <= placed(r)
+    assert ("pain", "knee", False) not in placed(r)
+    r = run(extractor, "# Meralgia paresthetica\n\nNumbness over the front or inner thigh.")
+    assert {("numbness", "thigh_front", False), ("numbness", "thigh_inner", False)} <= placed(r)
+    # a side of another word ("its inner or outer edge") places nothing
+    r = run(extractor, "# Patellofemoral pain syndrome\n\nA dull ache behind the kneecap, sometimes more on its inner or "
+                       "outer edge.")
+    assert ("pain", "knee_front", False) in placed(r)
+    assert not any(f["region"] in ("knee_inner", "knee_outer") for f in r.facts)
