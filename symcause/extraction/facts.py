@@ -238,8 +238,7 @@ def clause_regions(sym: Match, syms: list[Match], owns: dict[int, list[Match]], 
         return free
     # (a denied sign is not at the site of the one denied before it: "does not cause groin pain, a stiff hip ...,
     # numbness, or pins and needles" denies no numbness of the hip; it is at the condition's site, unless that site
-    # is the
-    # denied at the site of its subject: "It does not make the knee or ankle swell, lock or click")
+    # is the subject the signs are denied of: "It does not make the knee or ankle swell, lock or click")
     before = [m for m in syms if m.start < sym.start and cl[0] <= m.start and owns.get(m.start)]
     if not before:
         return None
@@ -532,9 +531,9 @@ _NOT_AN_ACTIVITY = re.compile(
     r"|\b(?:risk factors?|predisposing factors?)\b[^;.:]*$)")
 _TRAINING_CHANGE = re.compile(r"\b(?:increase|increases|rise|jump|change|changes|spike)\s+in\s+(?:\w+\s+){0,2}$")
 _AFTER_IT = re.compile(r"\b(?:stiffness|stiff|pain|ache|aching|painful)\s+(?:\w+\s+)?after\s+(?:a\s+|long\s+|prolonged\s+)?\w+$")
-# "a sudden, sharp pain ... while pushing off, lunging or sprinting", "usually during a twist", "can rupture during
-# exertion such as squatting", "The trigger can be trivial (getting out of a car, squatting ...)": how the injury
-# happened, not what makes it worse
+# "a sudden, sharp pain ... while pushing off, lunging or sprinting", "(the kneecap) moves outwards, usually during a
+# twist", "can rupture during exertion such as squatting": how the injury happened, not what makes it worse (a
+# sentence that names no injury, "The trigger can be trivial (squatting, kneeling)", is left as it is)
 _INJURY = re.compile(r"\b(?:sudden(?:ly)?|injur(?:y|ies|ed)|tears?|torn|ruptur\w*|leak|dislocat\w*|pops?|snaps?|"
                      r"as if (?:kicked|shot|hit|struck)|moves outwards)\b")
 _DURING = re.compile(r"\b(?:while|during|the trigger (?:can be|is|may be))\b[^;.:|]*$")
