@@ -35,8 +35,7 @@ def _coordinated_back(m: Match, after: str) -> Match:
 
 _SIDE = {"front": "front", "anterior": "front", "back": "back", "posterior": "back", "inner": "inner",
          "medial": "inner", "outer": "outer", "lateral": "outer"}
-_SIDES_BEFORE = re.compile(r"\b(front|anterior|back|posterior|inner|medial|outer|lateral)\s+(?:or|and)\s+"
-                           r"(?:(front|anterior|back|posterior|inner|medial|outer|lateral)\s+)?$", re.I)
+_SIDES_BEFORE = re.compile(rf"\b({'|'.join(_SIDE)})\s+(?:or|and)\s+(?:({'|'.join(_SIDE)})\s+)?$", re.I)
 
 
 def _coordinated_sides(m: Match, before: str, regions: Mapping[str, object]) -> list[Match]:
@@ -757,6 +756,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
     sent_lower = sent_text.lower()
     gap = sentence_gap(sent_text, s)
     recovery = _RECOVERY.search(sent_lower) is not None   # "... settles with rest within a few days"
+    injury = _INJURY.search(sent_lower) is not None       # "sudden pain while pushing off": read once per sentence
     # "Unlike hip arthritis, it ...": what follows "unlike" up to the comma is the thing compared, not a factor
     compared = _compared_spans(s, sent_text, ms)
     for f in (m for m in ms if m.kind in _V1 or m.kind in _V2):
@@ -782,7 +782,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             # "reduced inward rotation" (a finding), "often follows a twist" (how it started), "risk factors include
             # ... standing with your weight hitched onto one hip" (a cause), "people who sit for long hours" (who)
             continue
-        if f.kind == "f_act" and _INJURY.search(sent_lower) and _DURING.search(sent_lower, 0, f.start - s.start):
+        if f.kind == "f_act" and injury and _DURING.search(sent_lower, 0, f.start - s.start):
             continue   # "sudden pain while pushing off, lunging or sprinting": the mechanism of the injury
         if f.kind == "f_act" and re.match(r"rest\s+pain\b", sent_lower[f.start - s.start:]):
             continue   # "later rest pain": pain at rest (a time course), not rest making it worse
