@@ -280,7 +280,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             # "may send tingling down the inner shin (Tinel's sign)", "tingling that shoots into the thigh is a
             # positive Tinel's sign": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and _NAMED_AFTER.search(sent_text[m.end - s.start:e.start - s.start])
-                        and _same_clause(ms, m.end, e.start) for e in exams)]
+                        and _same_clause(ms, m.end, e.start) for e in exams)
+            and not _test_response(sent_text, s, m, exams, asides)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
         if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
@@ -330,9 +331,12 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             if moved:
                 region_values = list(dict.fromkeys(moved))
         spec = rules.vocab.symptoms.get(sym.value, {})
-        fixed = (spec.get("sites") or {}).get(norm_phrase(sym.surface)) or spec.get("region")
-        if fixed:  # "a limp": of the whole leg, wherever the pain of the sentence is
+        fixed = (spec.get("sites") or {}).get(norm_phrase(sym.surface))
+        whole = spec.get("region")
+        if fixed:   # "reduced ankle jerk": at the ankle, wherever the pain of the sentence is
             region_values = [fixed]
+        elif whole:  # "a limp": at the condition's own site (the hip's limp), else of the whole leg
+            region_values = [cond.region if cond.region and cond.region != "lower_back" else whole]
         if not region_values and own_regions_only:
             continue   # a sentence about several conditions at once places no symptom by context or by name
         # a symptom the sentence does not place is at the condition's own site ("Stiffness after sitting usually
@@ -547,6 +551,42 @@ def _compared_spans(s: Sentence, sent_text: str, ms: list[Match]) -> list[tuple[
     than" or "instead of" up to the next comma or ';'."""
     return [(m.end, m.end + len(re.split(r"[,;]", sent_text[m.end - s.start:])[0]))
             for m in ms if m.kind == "neg_forward" and m.value in _COMPARISON_CUES]
+
+
+# a named test or sign: "FABER test", "Noble compression test", "Pace's sign" (not "signs include", "tests")
+_NAMED_TEST = re.compile(r"\b(?:test|sign|manoeuvre|maneuver)\b(?!s)", re.I)
+# what a test does to a symptom: "both of which stretch the tendon and reproduce pain"
+_PROVOKES = re.compile(r"\b(?:reproduc\w*|provok\w*|recreat\w*|brings?\s+on|brought\s+on)\s+(?:the\s+|his\s+|her\s+|"
+                       r"their\s+|your\s+|a\s+)?(?:\w+\s+){0,2}$", re.I)
+# "tingling when the nerve is tapped": the response to tapping, Tinel's sign
+_ON_TAPPING = re.compile(r"[^;:.]{0,40}?\b(?:when|on|with|if)\s+(?:\w+\s+){0,3}?(?:tapped|tapping|percuss\w*)\b", re.I)
+# "painful loss of internal rotation": the examiner's finding of a lost movement, not a pain of its own
+_PAINFUL_LOSS = re.compile(r"\s*(?:loss|limitation|restriction|reduction)\b", re.I)
+
+
+def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match],
+                   asides: list[tuple[int, int]]) -> bool:
+    """A symptom that is the response to an examination test, so an exam finding and not a symptom: after a
+    label that names a test ("FABER test: ...; groin pain suggests the hip joint", "Noble compression test:
+    ... pain at around 30 degrees is typical"), in the bracket that describes a named test ("Pace's sign (pain
+    or weakness pushing the knees apart ...)"), brought on by a test ("the Puranen-Orava test, both of which
+    stretch the tendon and reproduce pain"), on tapping a nerve, or the 'painful' of a lost movement or of the
+    test named right after it ("painful log roll")."""
+    rel = m.start - s.start
+    if s.label_end and m.start >= s.label_end:
+        label = sent_text[:s.label_end - s.start]
+        if _NAMED_TEST.search(label) or any(e.start < s.label_end for e in exams):
+            return True
+    for a, b in asides:
+        if a < m.start < b and _NAMED_TEST.search(sent_text[max(0, a - s.start - 12):a - s.start]):
+            return True
+    if (exams or _NAMED_TEST.search(sent_text)) and _PROVOKES.search(sent_text[max(0, rel - 40):rel]):
+        return True
+    if m.value != "tenderness" and _ON_TAPPING.match(sent_text, m.end - s.start):
+        return True
+    # "painful loss of internal rotation", "painful log roll": the result of the examination named next
+    return m.surface.lower() == "painful" and (_PAINFUL_LOSS.match(sent_text, m.end - s.start) is not None
+                                              or any(0 <= e.start - m.end <= 2 for e in exams))
 
 
 def _unbracketed(sent_text: str, s: Sentence, a: int, b: int) -> int:

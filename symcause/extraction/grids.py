@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from symcause.core.vocab import Match
 from symcause.extraction.conditions import ConditionMention, DocCondition
 from symcause.extraction.document import Document
-from symcause.extraction.facts import Row, fact_id, fact_row, factor_facts, symptom_facts
+from symcause.extraction.facts import Row, fact_id, fact_row, factor_facts, is_site, symptom_facts
 from symcause.extraction.names import canonical_name
 from symcause.extraction.rules import Rules
 from symcause.extraction.sentences import Sentence
@@ -175,7 +175,10 @@ def grid_facts(rules: Rules, doc: Document, k: int, grid: Grid, i: int, conditio
             cell_facts = symptom_facts(rules, doc.source_id, key, s, cell.text, ms, [], conditions, False)
             if hk == "site" and not any(m.kind == "symptom" for m in ms):
                 cell_facts += [fact_row(rules, doc.source_id, cid, s, cell.text, "pain", m.value, None, False, False,
-                                        "rule:table_site", 0.7) for m in ms if m.kind == "region"]
+                                        "rule:table_site", 0.7) for m in ms if m.kind == "region"
+                               and is_site(rules, cell.text, m.start - cell.start, m.end - cell.start)
+                               # "Outer thigh, stopping above the knee": where the pain ends, not where it is
+                               and not any(b.kind == "boundary" and 0 <= m.start - b.end <= 6 for b in ms)]
             cue = hk if hk in ("aggravating", "relieving", "risk") else None
             cell_factors = factor_facts(rules, doc.source_id, cid, s, cell.text, ms, [], False, False, cue,
                                         demographic_context=hk == "demographic", onset_context=hk == "onset")

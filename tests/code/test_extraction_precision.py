@@ -641,3 +641,49 @@ def test_each_side_named_before_a_region_is_a_site(extractor):
                        "outer edge.")
     assert ("pain", "knee_front", False) in placed(r)
     assert not any(f["region"] in ("knee_inner", "knee_outer") for f in r.facts)
+
+
+def test_a_symptom_a_test_brings_on_is_the_tests_result(extractor):
+    # after a label that names a test; in the bracket that describes a named sign; brought on by a test
+    r = run(extractor, "# Hip labral tear\n\nA hip labral tear causes clicking in the hip.\n\n- FABER test: the leg is "
+                       "placed in a figure-of-four; groin pain suggests the hip joint.\n")
+    assert not any(f["symptom"] == "pain" for f in r.facts)
+    assert any(f["kind"] == "exam_finding" and f["factor"] == "faber_positive" for f in r.factors)
+    r = run(extractor, "# Piriformis syndrome\n\nPiriformis syndrome causes buttock pain. Other tests: Pace's sign (pain "
+                       "or weakness pushing the knees apart against resistance).")
+    assert placed(r) == {("pain", "buttock", False)}
+    r = run(extractor, "# Proximal hamstring tendinopathy\n\nIt causes deep buttock pain on sitting. A clinician may use "
+                       "the Puranen-Orava test, which stretches the tendon and can reproduce the thigh pain.")
+    assert ("pain", "thigh", False) not in placed(r) and ("pain", "buttock", False) in placed(r)
+    # tingling when a nerve is tapped is Tinel's sign; tenderness there is still a finding
+    r = run(extractor, "# Sural nerve irritation\n\nSural nerve irritation causes burning pain along the outer foot. "
+                       "There is tenderness and tingling when the nerve is tapped behind the outer ankle.")
+    assert ("tingling", "ankle", False) not in placed(r) and ("tenderness", "ankle", False) in placed(r)
+    # "painful" of a lost movement or of the test named right after it
+    r = run(extractor, "# Hip osteoarthritis\n\nHip osteoarthritis causes groin pain. There is painful loss of internal "
+                       "rotation, and a painful log roll.")
+    assert placed(r) == {("pain", "groin", False)}
+    # a plain statement of the same symptom is still one
+    r = run(extractor, "# Hip labral tear\n\nA hip labral tear causes groin pain that is worse on twisting.")
+    assert ("pain", "groin", False) in placed(r)
+
+
+def test_advice_to_be_seen_and_treatment_state_no_finding(extractor):
+    r = run(extractor, "# Baker's cyst\n\nA Baker's cyst causes a swelling behind the knee. Anyone with a newly "
+                       "swollen, painful calf should be assessed the same day.")
+    assert placed(r) == {("swelling", "knee_back", False)}
+    r = run(extractor, "# Sciatica\n\nSciatica causes pain in the buttock. Microdiscectomy is considered for disabling "
+                       "leg pain that persists.")
+    assert placed(r) == {("pain", "buttock", False)}
+
+
+def test_where_a_pain_stops_is_not_where_it_is(extractor):
+    r = run(extractor, "Condition | Where it hurts | Clues\n---|---|---\nMeralgia paraesthetica | Outer thigh, stopping "
+                       "above the knee | Burning, numbness\n")
+    assert ("pain", "thigh_outer", False) in placed(r) and not any(f["region"] == "knee" for f in r.facts)
+
+
+def test_catching_is_not_clicking(extractor):
+    # the gold has no symptom for catching (dev_17): it is neither a click nor, alone, a lock
+    r = run(extractor, "# Meniscus tear\n\nA meniscus tear causes pain and catching in the knee.")
+    assert ("clicking", "knee", False) not in placed(r) and ("pain", "knee", False) in placed(r)

@@ -334,9 +334,14 @@ def test_pain_relief_is_not_pain(extractor):
     assert [(f["symptom"], f["region"]) for f in r.facts] == [("pain", "groin")]
 
 
-def test_a_limp_is_of_the_whole_leg(extractor):
+def test_an_unplaced_limp_is_at_the_conditions_own_site(extractor):
+    # POLICY.md: a symptom with no region is at the condition's region, a limp too; not the pain's region
     r, _ = run(extractor, "Hip osteoarthritis causes groin pain and a limp.")
-    assert ("limping", "leg") in pairs(r) and ("limping", "groin") not in pairs(r)
+    assert ("limping", "hip") in pairs(r) and ("limping", "groin") not in pairs(r)
+    assert ("limping", "leg") not in pairs(r)
+    # a spinal condition's limp is in the leg, not the lower back
+    r, _ = run(extractor, "Lumbar spinal stenosis causes back pain and a limp.")
+    assert ("limping", "leg") in pairs(r) and ("limping", "lower_back") not in pairs(r)
 
 
 def test_see_a_doctor_warnings_attach_only_to_covered_conditions(extractor):
