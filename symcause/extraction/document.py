@@ -15,7 +15,8 @@ from symcause.extraction.rules import Rules
 from symcause.extraction.sentences import Sentence, split_sentences
 from symcause.extraction.text import safe_lower
 
-_MASKABLE = frozenset({"symptom", "f_red", "quality", "f_act", "f_onset_weak", "f_risk", "region", "f_timing"})
+_MASKABLE = frozenset({"symptom", "f_red", "quality", "f_act", "f_onset_weak", "f_risk", "region", "f_timing",
+                       "freq"})
 _BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25aa\u2023\u2043\u00b7]|\d{1,2}[.)])\s+")
 
 

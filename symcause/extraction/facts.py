@@ -281,7 +281,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             # positive Tinel's sign": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and _NAMED_AFTER.search(sent_text[m.end - s.start:e.start - s.start])
                         and _same_clause(ms, m.end, e.start) for e in exams)
-            and not _test_response(sent_text, s, m, exams, asides)]
+            and not _test_response(sent_text, s, m, exams)
+            and not _placed_elsewhere(rules, sent_text, s, m, ms)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
         if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
@@ -531,6 +532,7 @@ _NOT_AN_ACTIVITY = re.compile(
     r"(?:\b(?:reduced|limited|restricted|loss\s+of|lost|painful,?\s+limited)\s+(?:\w+\s+)?$"
     r"|\b(?:follows|followed\s+by|following)\s+(?:a|an)\s+(?:\w+\s+)?$"
     r"|\bpeople\s+who\s+(?:\w+\s+){0,4}$"
+    r"|\b(?:passive|resisted)\s+$"
     r"|\b(?:risk factors?|predisposing factors?)\b[^;.:]*$)")
 _TRAINING_CHANGE = re.compile(r"\b(?:increase|increases|rise|jump|change|changes|spike)\s+in\s+(?:\w+\s+){0,2}$")
 _AFTER_IT = re.compile(r"\b(?:stiffness|stiff|pain|ache|aching|painful)\s+(?:\w+\s+)?after\s+(?:a\s+|long\s+|prolonged\s+)?\w+$")
@@ -564,8 +566,37 @@ _ON_TAPPING = re.compile(r"[^;:.]{0,40}?\b(?:when|on|with|if)\s+(?:\w+\s+){0,3}?
 _PAINFUL_LOSS = re.compile(r"\s*(?:loss|limitation|restriction|reduction)\b", re.I)
 
 
-def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match],
-                   asides: list[tuple[int, int]]) -> bool:
+# "knee reflex normal", "reflexes are preserved": a test's normal result is the finding denied
+_NORMAL_RESULT = re.compile(r"\s*(?:is\s+|are\s+|was\s+)?(?:normal|preserved|intact|symmetrical)\b")
+_STRETCHES_A_STRUCTURE = re.compile(r"\w*\s+(?:the\s+|a\s+|this\s+)?(?:\w+\s+)?(?:nerve|nerves|tendon|ligament|band)\b")
+
+
+_FOREIGN_REACH = 30   # characters between a symptom and a body part that places it
+
+
+def _placed_elsewhere(rules: Rules, sent_text: str, s: Sentence, m: Match, ms: list[Match]) -> bool:
+    """A symptom placed at a body part outside the legs and back, nearer than any region of its clause ("new
+    numbness in the genitals", "the fingertips may start to tingle"): not a finding of the leg."""
+    lo, hi = max(0, m.start - s.start - _FOREIGN_REACH), m.end - s.start + _FOREIGN_REACH
+    for f in rules.mx.foreign_sites.finditer(sent_text.lower(), lo, hi):
+        a, b = s.start + f.start(), s.start + f.end()
+        near = m.start - b if b <= m.start else a - m.end
+        if not _same_clause(ms, min(m.end, a), max(m.start, b)):
+            continue
+        if not any(r.kind == "region" and (m.start - r.end if r.end <= m.start else r.start - m.end) < near
+                   and _same_clause(ms, min(m.end, r.start), max(m.start, r.end)) for r in ms):
+            return True
+    return False
+
+
+def _in_test_bracket(sent_text: str, s: Sentence, pos: int) -> bool:
+    """Document offset `pos` lies in the bracket that describes a named test or sign ("Pace's sign (pain or
+    weakness pushing the knees apart against resistance)")."""
+    return any(a < pos < b and _NAMED_TEST.search(sent_text[max(0, a - s.start - 12):a - s.start])
+               for a, b in _brackets(sent_text, s))
+
+
+def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match]) -> bool:
     """A symptom that is the response to an examination test, so an exam finding and not a symptom: after a
     label that names a test ("FABER test: ...; groin pain suggests the hip joint", "Noble compression test:
     ... pain at around 30 degrees is typical"), in the bracket that describes a named test ("Pace's sign (pain
@@ -577,9 +608,8 @@ def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match],
         label = sent_text[:s.label_end - s.start]
         if _NAMED_TEST.search(label) or any(e.start < s.label_end for e in exams):
             return True
-    for a, b in asides:
-        if a < m.start < b and _NAMED_TEST.search(sent_text[max(0, a - s.start - 12):a - s.start]):
-            return True
+    if _in_test_bracket(sent_text, s, m.start):
+        return True
     if (exams or _NAMED_TEST.search(sent_text)) and _PROVOKES.search(sent_text[max(0, rel - 40):rel]):
         return True
     if m.value != "tenderness" and _ON_TAPPING.match(sent_text, m.end - s.start):
@@ -818,6 +848,9 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         if f.kind == "f_act" and (_TRAINING_CHANGE.search(sent_lower, 0, f.start - s.start)
                                   or re.match(r"jump\s+in\b", sent_lower[f.start - s.start:])):
             continue   # "a sudden increase in walking or running", "a sudden jump in weekly mileage": a training change
+        if f.kind == "f_act" and (_in_test_bracket(sent_text, s, f.start)
+                                  or (f.value == "stretching" and _STRETCHES_A_STRUCTURE.match(sent_lower, f.end - s.start))):
+            continue   # "Freiberg's sign (pain when the straightened hip is turned in)": the test; "stretches the nerve"
         if f.kind == "f_act" and _NOT_AN_ACTIVITY.search(sent_lower, 0, f.start - s.start):
             # "reduced inward rotation" (a finding), "often follows a twist" (how it started), "risk factors include
             # ... standing with your weight hitched onto one hip" (a cause), "people who sit for long hours" (who)
@@ -843,7 +876,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             how, conf = f"vocab_{f.kind[2:]}", 0.8
         if kind is None:
             continue
-        neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward"))
+        neg = in_scope(rules, s, sent_text, ms, f.start, ("neg_forward", "neg_backward")) or (
+            kind == "exam_finding" and _NORMAL_RESULT.match(sent_lower, f.end - s.start) is not None)
         if neg and kind == "risk_factor":
             continue   # "without injury", "there is no muscle weakness": how it starts or a finding, not a risk denied
         hedged = in_scope(rules, s, sent_text, ms, f.start, ("hedge_forward", "hedge_backward"))

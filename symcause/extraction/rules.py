@@ -48,6 +48,8 @@ class Matchers:
     adjective_suffixes: tuple[str, ...] = ()
     not_modifiers: frozenset[str] = field(default_factory=frozenset)
     heading_only_heads: frozenset[str] = field(default_factory=frozenset)
+    # context.yaml foreign_sites: body parts outside the legs and back ("numbness in the genitals")
+    foreign_sites: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!)"))
 
     def is_adjective(self, word: str) -> bool:
         """A medical adjective by its ending ("epidural", "venous"), not an ordinary word ("several")."""
@@ -58,6 +60,11 @@ def _ending_before_region(cues: list[str]) -> re.Pattern[str]:
     """One pattern for cues that end right before a region (an article or a possessive may come between)."""
     alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) or "(?!)"
     return re.compile(rf"\b(?:{alts})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
+
+
+def _word_alternation(words: list[str]) -> re.Pattern[str]:
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"\b(?:{alts})\b")
 
 
 def _limb_patterns(limbs: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -179,6 +186,7 @@ def build_matchers(vocab: Vocab) -> Matchers:
         adjective_suffixes=tuple(norm_phrase(w) for w in morph.get("adjective_suffixes") or ()),
         not_modifiers=frozenset(norm_phrase(w) for w in morph.get("not_modifiers") or []),
         heading_only_heads=frozenset(norm_phrase(w) for w in morph.get("heading_only_heads") or []),
+        foreign_sites=_word_alternation([norm_phrase(w) for w in ctx.get("foreign_sites") or []]),
     )
 
 

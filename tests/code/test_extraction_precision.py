@@ -687,3 +687,60 @@ def test_catching_is_not_clicking(extractor):
     # the gold has no symptom for catching (dev_17): it is neither a click nor, alone, a lock
     r = run(extractor, "# Meniscus tear\n\nA meniscus tear causes pain and catching in the knee.")
     assert ("clicking", "knee", False) not in placed(r) and ("pain", "knee", False) in placed(r)
+
+
+def test_a_symptom_placed_outside_the_legs_and_back_is_no_leg_finding(extractor):
+    r = run(extractor, "# Cauda equina syndrome\n\nCauda equina syndrome causes back pain. Warning signs include new "
+                       "numbness in the genitals.")
+    assert placed(r) == {("pain", "lower_back", False)}
+    r = run(extractor, "# Diabetic peripheral neuropathy\n\nNumbness starts in the toes. When it reaches about mid-calf, "
+                       "the fingertips may start to tingle too.")
+    assert placed(r) == {("numbness", "toes", False)}
+    # a leg region nearer to the symptom still places it
+    r = run(extractor, "# Diabetic peripheral neuropathy\n\nIt causes tingling in the feet, and later in the hands.")
+    assert ("tingling", "foot", False) in placed(r)
+
+
+def test_words_that_only_look_like_findings(extractor):
+    # "tight corner" is anatomy; "Common fibular" names a nerve, no frequency; a fusion is treatment
+    r = run(extractor, "# Meralgia paresthetica\n\nMeralgia causes burning pain on the outer thigh. Pressure at this "
+                       "tight corner can irritate the nerve.")
+    assert placed(r) == {("pain", "thigh_outer", False)}
+    r = run(extractor, "# Lumbar radiculopathy\n\nCommon fibular versus L5: both cause foot drop.")
+    assert freq(r, "weakness", "foot") == {None}
+    r = run(extractor, "# Spondylolisthesis\n\nSpondylolisthesis causes low back pain. A fusion may be added if a "
+                       "slipped vertebra is unstable.")
+    assert placed(r) == {("pain", "lower_back", False)}
+
+
+def test_what_a_test_or_an_examiner_does_is_no_aggravating_activity(extractor):
+    def acts(r):
+        return {f["factor"] for f in r.factors if f["kind"] == "aggravating"}
+    r = run(extractor, "# Sciatica\n\nSciatica causes buttock pain. Other tests: Freiberg's sign (pain when the "
+                       "straightened hip is firmly turned inwards).")
+    assert "straightening_leg" not in acts(r)
+    r = run(extractor, "# Septic arthritis\n\nSeptic arthritis causes a hot knee, with pain on minimal passive movement.")
+    assert "activity" not in acts(r)
+    r = run(extractor, "# Meralgia paresthetica\n\nMeralgia causes outer thigh burning. Anything that stretches the nerve "
+                       "can trigger it.")
+    assert "stretching" not in acts(r)
+    # an activity said plainly still aggravates
+    r = run(extractor, "# Hamstring strain\n\nThe pain is worse with stretching and running.")
+    assert {"stretching", "running"} <= acts(r)
+
+
+def test_a_normal_reflex_is_a_denied_finding(extractor):
+    r = run(extractor, "Condition | Where it hurts | Clues\n---|---|---\nHip osteoarthritis | Groin | Stiffness; no "
+                       "numbness; knee reflex normal\n")
+    assert {(f["factor"], f["negated"]) for f in r.factors if f["kind"] == "exam_finding"} == {("reduced_knee_reflex", True)}
+    # the normal result denies the test it follows, not what came before it in the clause
+    r = run(extractor, "# Lumbar radiculopathy\n\nIt causes weakness in the ankle, knee reflex normal.")
+    assert ("weakness", "ankle", False) in placed(r)
+
+
+def test_night_sweats_are_not_chills(extractor):
+    r = run(extractor, "# Hip pain\n\nHip osteoarthritis causes groin pain and stiffness in the hip. It is common in "
+                       "older adults.\n\n## When to see a doctor\n\nSee a doctor if:\n\n- the pain is constant and "
+                       "worsening, with night sweats or unexplained weight loss\n")
+    flags = {f["factor"] for f in r.factors if f["kind"] == "red_flag"}
+    assert "chills" not in flags and "weight_loss" in flags
