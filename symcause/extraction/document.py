@@ -43,7 +43,13 @@ def is_bullet(text: str, s: Sentence) -> bool:
     return bool(_BULLET_LINE.match(text[line_start:s.start + 1]))
 
 
-def kept_matches(matches: list[Match]) -> list[Match]:
+# "sudden" alone is the sudden severe pain of a warning only with a pain after it ("sudden severe hip pain"), not "a
+# sudden pop" or "sudden leg weakness"
+_SUDDEN_PAIN = re.compile(r"[\s,]*(?:and\s+|onset\s+of\s+)?(?:(?:severe|sharp|intense|agonising|agonizing|excruciating)"
+                          r"[\s,]+(?:and\s+)?)*(?:[\w-]+\s+){0,2}?(?:pain|ache|agony)\b", re.I)
+
+
+def kept_matches(matches: list[Match], text: str = "") -> list[Match]:
     """The matches that stand for what they say: a red-flag word inside a red-flag section cue is dropped ("the red
     of red flags", "the emergency of emergency department"), so is a word inside a longer masking phrase (the "warm"
     of "as you warm up", the "fall" of "falls asleep", the "tender" of "non-tender") and a body word inside a test,
@@ -59,6 +65,9 @@ def kept_matches(matches: list[Match]) -> list[Match]:
     out: list[Match] = []
     for mt in matches:
         if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
+            continue
+        if mt.kind == "f_red" and mt.value == "sudden_severe_pain" and mt.surface.lower() == "sudden" \
+                and not _SUDDEN_PAIN.match(text, mt.end):
             continue
         if mt.kind in _MASKABLE and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start for a, b in masks):
             continue
@@ -78,7 +87,7 @@ def read_document(source_id: str, text: str, rules: Rules, headings: frozenset[s
     sentences = split_sentences(text, headings)
     starts = [s.start for s in sentences]
     per_sent: list[list[Match]] = [[] for _ in sentences]
-    for mt in kept_matches(mx.phrases.find(safe_lower(text), text, mx.groups)):
+    for mt in kept_matches(mx.phrases.find(safe_lower(text), text, mx.groups), text):
         k = bisect_right(starts, mt.start) - 1
         if k >= 0 and mt.end <= sentences[k].end:
             per_sent[k].append(mt)

@@ -532,7 +532,7 @@ _NOT_AN_ACTIVITY = re.compile(
     r"(?:\b(?:reduced|limited|restricted|loss\s+of|lost|painful,?\s+limited)\s+(?:\w+\s+)?$"
     r"|\b(?:follows|followed\s+by|following)\s+(?:a|an)\s+(?:\w+\s+)?$"
     r"|\bpeople\s+who\s+(?:\w+\s+){0,4}$"
-    r"|\b(?:passive|resisted)\s+$"
+    r"|\b(?:passive|resisted)\s+(?:[\w-]+\s+){0,3}(?:(?:and|or)\s+(?:[\w-]+\s+)?)?$"
     r"|\b(?:risk factors?|predisposing factors?)\b[^;.:]*$)")
 _TRAINING_CHANGE = re.compile(r"\b(?:increase|increases|rise|jump|change|changes|spike)\s+in\s+(?:\w+\s+){0,2}$")
 _AFTER_IT = re.compile(r"\b(?:stiffness|stiff|pain|ache|aching|painful)\s+(?:\w+\s+)?after\s+(?:a\s+|long\s+|prolonged\s+)?\w+$")
@@ -566,6 +566,7 @@ _ON_TAPPING = re.compile(r"[^;:.]{0,40}?\b(?:when|on|with|if)\s+(?:\w+\s+){0,3}?
 _PAINFUL_LOSS = re.compile(r"\s*(?:loss|limitation|restriction|reduction)\b", re.I)
 
 
+_COMPARED_WITH = re.compile(r"\b(?:than|as\s+often\s+as|as\s+many\s+as|as\s+commonly\s+as)\s+(?:in\s+)?(?:the\s+)?$")
 # "knee reflex normal", "reflexes are preserved": a test's normal result is the finding denied
 _NORMAL_RESULT = re.compile(r"\s*(?:is\s+|are\s+|was\s+)?(?:normal|preserved|intact|symmetrical)\b")
 _STRETCHES_A_STRUCTURE = re.compile(r"\w*\s+(?:the\s+|a\s+|this\s+)?(?:\w+\s+)?(?:nerve|nerves|tendon|ligament|band)\b")
@@ -610,7 +611,9 @@ def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match]) ->
             return True
     if _in_test_bracket(sent_text, s, m.start):
         return True
-    if (exams or _NAMED_TEST.search(sent_text)) and _PROVOKES.search(sent_text[max(0, rel - 40):rel]):
+    provoked = _PROVOKES.search(sent_text[max(0, rel - 40):rel])
+    # "hopping on the affected leg reproduces the pain": 'reproduce' is an examiner's word; the others need a test
+    if provoked and (exams or _NAMED_TEST.search(sent_text) or provoked.group(0).lower().startswith("reproduc")):
         return True
     if m.value != "tenderness" and _ON_TAPPING.match(sent_text, m.end - s.start):
         return True
@@ -857,6 +860,8 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
             continue
         if f.kind == "f_act" and injury and _DURING.search(sent_lower, 0, f.start - s.start):
             continue   # "sudden pain while pushing off, lunging or sprinting": the mechanism of the injury
+        if f.kind == "f_demo" and _COMPARED_WITH.search(sent_lower, 0, f.start - s.start):
+            continue   # "boys are affected about twice as often as girls": the group compared with, not who gets it
         if f.kind == "f_act" and re.match(r"rest\s+pain\b", sent_lower[f.start - s.start:]):
             continue   # "later rest pain": pain at rest (a time course), not rest making it worse
         if f.value == "sudden" and re.match(r"\w*\s+(?:rise|increase|jump|change|spike)\b", sent_lower[f.start - s.start:]):

@@ -744,3 +744,38 @@ def test_night_sweats_are_not_chills(extractor):
                        "worsening, with night sweats or unexplained weight loss\n")
     flags = {f["factor"] for f in r.factors if f["kind"] == "red_flag"}
     assert "chills" not in flags and "weight_loss" in flags
+
+
+def test_reproducing_the_pain_is_a_tests_result(extractor):
+    # 'reproduce' is the examiner's word, even without a named test
+    r = run(extractor, "# Femoral neck stress fracture\n\nIt causes groin pain on running. Hopping on the affected leg "
+                       "reproduces the pain.")
+    assert placed(r) == {("pain", "groin", False)}
+    # and resisted movements are tests, not aggravating activities, however many are listed
+    r = run(extractor, "# Quadriceps strain\n\nExpect anterior thigh pain, and pain on resisted hip flexion and knee "
+                       "extension.")
+    assert not any(f["kind"] == "aggravating" for f in r.factors)
+
+
+def test_sudden_is_a_sudden_severe_pain_only_with_a_pain(extractor):
+    def flags(text):
+        r = run(extractor, "# Hamstring strain\n\nA hamstring strain causes sudden pain in the back of the thigh and "
+                           "bruising. It is common in sprinters and footballers.\n\n## When to see a doctor\n\nSee a "
+                           "doctor urgently if you have:\n\n- " + text + "\n- a fever\n")
+        return {f["factor"] for f in r.factors if f["kind"] == "red_flag"}
+    assert "sudden_severe_pain" not in flags("a sudden pop in the buttock followed by heavy bruising")
+    assert "sudden_severe_pain" not in flags("sudden leg weakness or foot drop")
+    assert "sudden_severe_pain" in flags("sudden severe hip pain and you cannot put weight on the leg")
+    assert "sudden_severe_pain" in flags("sudden, sharp pain in the thigh")
+
+
+def test_outer_leg_is_below_the_knee(extractor):
+    r = run(extractor, "# Sciatica\n\nSciatica causes pain that runs from the buttock into the calf, outer leg or foot.")
+    assert ("pain", "lower_leg_outer", False) in placed(r) and ("pain", "thigh_outer", False) not in placed(r)
+
+
+def test_the_group_compared_with_is_not_who_gets_it(extractor):
+    r = run(extractor, "# Transient synovitis\n\nTransient synovitis causes hip pain in children; boys are affected about "
+                       "twice as often as girls.")
+    demo = {f["factor"] for f in r.factors if f["kind"] == "demographic"}
+    assert "male" in demo and "female" not in demo
