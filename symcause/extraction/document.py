@@ -53,8 +53,9 @@ def kept_matches(matches: list[Match], text: str = "") -> list[Match]:
     """The matches that stand for what they say: a red-flag word inside a red-flag section cue is dropped ("the red
     of red flags", "the emergency of emergency department"), so is a word inside a longer masking phrase (the "warm"
     of "as you warm up", the "fall" of "falls asleep", the "tender" of "non-tender") and a body word inside a test,
-    a manoeuvre or an activity ("bent-knee stretch test", "squeezing the knees together", "lying on the hip"), and an
-    activity word inside a test ("femoral nerve stretch test")."""
+    a manoeuvre or an activity ("bent-knee stretch test", "squeezing the knees together", "lying on the hip"), an
+    activity word inside a test ("femoral nerve stretch test"), and a warning's bare "sudden" with no pain after it
+    in `text` ("a sudden pop")."""
     section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
     masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
     # (a sign that names its site keeps it: the calf of "a swollen, tight, tender calf" is where it is tender)

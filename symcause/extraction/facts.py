@@ -17,6 +17,7 @@ from symcause.core.vocab import Match, norm_phrase
 from symcause.extraction.conditions import DocCondition
 from symcause.extraction.rules import EXTRACTOR_VERSION, Rules
 from symcause.extraction.sentences import Sentence
+from symcause.extraction.text import safe_lower
 
 Row = dict[str, object]
 
@@ -564,22 +565,21 @@ _PROVOKES = re.compile(r"\b(?:reproduc\w*|provok\w*|recreat\w*|brings?\s+on|brou
 _ON_TAPPING = re.compile(r"[^;:.]{0,40}?\b(?:when|on|with|if)\s+(?:\w+\s+){0,3}?(?:tapped|tapping|percuss\w*)\b", re.I)
 # "painful loss of internal rotation": the examiner's finding of a lost movement, not a pain of its own
 _PAINFUL_LOSS = re.compile(r"\s*(?:loss|limitation|restriction|reduction)\b", re.I)
-
-
+# "boys are affected about twice as often as girls": the group compared with
 _COMPARED_WITH = re.compile(r"\b(?:than|as\s+often\s+as|as\s+many\s+as|as\s+commonly\s+as)\s+(?:in\s+)?(?:the\s+)?$")
 # "knee reflex normal", "reflexes are preserved": a test's normal result is the finding denied
 _NORMAL_RESULT = re.compile(r"\s*(?:is\s+|are\s+|was\s+)?(?:normal|preserved|intact|symmetrical)\b")
+# "anything that stretches the nerve": what a cause does to a structure, not the activity of stretching
 _STRETCHES_A_STRUCTURE = re.compile(r"\w*\s+(?:the\s+|a\s+|this\s+)?(?:\w+\s+)?(?:nerve|nerves|tendon|ligament|band)\b")
-
-
 _FOREIGN_REACH = 30   # characters between a symptom and a body part that places it
 
 
 def _placed_elsewhere(rules: Rules, sent_text: str, s: Sentence, m: Match, ms: list[Match]) -> bool:
-    """A symptom placed at a body part outside the legs and back, nearer than any region of its clause ("new
-    numbness in the genitals", "the fingertips may start to tingle"): not a finding of the leg."""
+    """A symptom placed at a body part outside the legs and back (context.yaml foreign_sites), nearer than any
+    region of its clause ("new numbness in the genitals", "the fingertips may start to tingle"): not a finding of
+    the leg."""
     lo, hi = max(0, m.start - s.start - _FOREIGN_REACH), m.end - s.start + _FOREIGN_REACH
-    for f in rules.mx.foreign_sites.finditer(sent_text.lower(), lo, hi):
+    for f in rules.mx.foreign_sites.finditer(safe_lower(sent_text), lo, hi):
         a, b = s.start + f.start(), s.start + f.end()
         near = m.start - b if b <= m.start else a - m.end
         if not _same_clause(ms, min(m.end, a), max(m.start, b)):
