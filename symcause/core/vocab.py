@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 import yaml
@@ -46,10 +46,13 @@ def load_yaml(path: Path) -> Any:
         raise BadInputError(f"{path}: not valid YAML ({exc})") from exc
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def norm_phrase(text: str) -> str:
     """Lower-case, unify apostrophes and collapse whitespace: the key form of a phrase."""
     text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def phrase_variants(phrase: str) -> set[str]:
@@ -64,13 +67,40 @@ def phrase_variants(phrase: str) -> set[str]:
     return {v for v in (re.sub(r"\s+", " ", x).strip() for x in out) if v}
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """One phrase found in a text: its span, what kind of phrase it is, the value it stands for, the words as
+    written. (A named tuple, not a dataclass: a document makes thousands and a tuple is built fastest.)"""
+
     start: int
     end: int
     kind: str
     value: str
     surface: str
+
+
+def _text_order(m: Match) -> tuple[int, int, str, str]:
+    """Text order: leftmost first, then longest, then by kind and value."""
+    return (m.start, -m.end, m.kind, m.value)
+
+
+class SubstringProbe:
+    """Does a text hold any of some strings anywhere (not only as whole words)? One C pass: a cheap test before
+    reading a text word by word."""
+
+    def __init__(self, strings: set[str] | frozenset[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for w in strings:
+            self._automaton.add_word(w, w)
+        self._empty = not strings
+        if strings:
+            self._automaton.make_automaton()
+
+    def __call__(self, text: str) -> bool:
+        return not self._empty and next(self._automaton.iter(text), None) is not None
+
+    def found(self, text: str) -> set[str]:
+        """The strings that occur in the text."""
+        return set() if self._empty else {w for _, w in self._automaton.iter(text)}
 
 
 class PhraseMatcher:
@@ -84,6 +114,8 @@ class PhraseMatcher:
     def __init__(self) -> None:
         self._automaton = ahocorasick.Automaton()
         self._labels: dict[str, list[tuple[str, str]]] = {}
+        self._label_sets: list[tuple[tuple[str, str], ...]] = []   # the automaton's values index this list
+        self._grouped: dict[tuple[tuple[str, str], ...], list[tuple[tuple[str, str, str], ...]]] = {}
         self._built = False
 
     def add(self, phrase: str, kind: str, value: str) -> None:
@@ -94,11 +126,22 @@ class PhraseMatcher:
 
     def build(self) -> PhraseMatcher:
         for key, labels in self._labels.items():
-            self._automaton.add_word(key, (len(key), tuple(labels)))
+            self._automaton.add_word(key, (len(key), len(self._label_sets)))
+            self._label_sets.append(tuple(labels))
         if self._labels:
             self._automaton.make_automaton()
         self._built = True
         return self
+
+    def _with_groups(self, groups: dict[str, str] | None) -> list[tuple[tuple[str, str, str], ...]]:
+        """Per label set, its (group, kind, value) triples under `groups` (worked out once per groups mapping)."""
+        key = tuple(sorted(groups.items())) if groups else ()
+        found = self._grouped.get(key)
+        if found is None:
+            found = [tuple(((groups.get(kind, kind) if groups else kind), kind, value) for kind, value in labels)
+                     for labels in self._label_sets]
+            self._grouped[key] = found
+        return found
 
     def find(self, lowered: str, original: str | None = None, groups: dict[str, str] | None = None) -> list[Match]:
         """Matches in `lowered` (already lower-cased, same length as `original`).
@@ -110,24 +153,29 @@ class PhraseMatcher:
             return []
         original = original if original is not None else lowered
         n = len(lowered)
-        by_group: dict[str, list[tuple[int, int, str, str]]] = {}
-        for end_idx, (length, labels) in self._automaton.iter(lowered):
+        grouped = self._with_groups(groups)
+        by_group: dict[str, list[tuple[int, int, int, str, str]]] = {}
+        for end_idx, (length, idx) in self._automaton.iter(lowered):
             start = end_idx - length + 1
+            if start > 0:
+                before = lowered[start - 1]
+                if before.isalnum() or (before == "'" and start > 1 and lowered[start - 2].isalnum()):
+                    continue
             end = end_idx + 1
-            before = lowered[start - 1] if start > 0 else " "
-            if before.isalnum() or (before == "'" and start > 1 and lowered[start - 2].isalnum()):
-                continue
             if end < n and lowered[end].isalnum():
                 continue
-            for kind, value in labels:
-                group = groups.get(kind, kind) if groups else kind
-                by_group.setdefault(group, []).append((start, end, kind, value))
+            for group, kind, value in grouped[idx]:
+                cands = by_group.get(group)
+                if cands is None:
+                    cands = by_group[group] = []
+                cands.append((start, -end, len(cands), kind, value))
         out: list[Match] = []
         for cands in by_group.values():
-            cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+            cands.sort()   # leftmost, then longest, then in the order found
             last_end = -1
             last_span: tuple[int, int] | None = None
-            for start, end, kind, value in cands:
+            for start, neg_end, _, kind, value in cands:
+                end = -neg_end
                 if (start, end) == last_span:
                     out.append(Match(start, end, kind, value, original[start:end]))
                     continue
@@ -136,7 +184,7 @@ class PhraseMatcher:
                 out.append(Match(start, end, kind, value, original[start:end]))
                 last_end = end
                 last_span = (start, end)
-        out.sort(key=lambda m: (m.start, -(m.end - m.start), m.kind, m.value))
+        out.sort(key=_text_order)
         return out
 
 

@@ -448,6 +448,8 @@ def morph_candidates(rules: Rules, text: str, s: Sentence, taken: list[tuple[int
     """Conditions recognised by morphology in one sentence."""
     mx = rules.mx
     sent = text[s.start:s.end]
+    if not mx.head_probe(sent.lower()):
+        return []
     # blank out "(ABBR)" inside names so "Iliotibial Band (ITB) Syndrome" reads as one phrase
     masked = re.sub(r"\s\(([A-Z]{2,6}s?)\)(?=\s+[A-Za-z])", lambda m: " " * len(m.group(0)), sent)
     words = [(m.start() + s.start, m.end() + s.start, m.group(0)) for m in _WORD.finditer(masked)]
@@ -672,6 +674,8 @@ _OPERATED = re.compile(r"\s+(?:surgery|operation|operations|repair|reconstructio
 
 def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[ConditionMention], s: Sentence) -> list[str]:
     """Condition keys that a sentence is about (not those after "due to", "like", ...)."""
+    if not mentions:
+        return []
     markers = [m for m in ms if m.kind in ("secondary",)]
     neg = [m for m in ms if m.kind == "neg_forward" and m.value in ("unlike", "rather than", "instead of")]
     if mentions:

@@ -7,7 +7,7 @@ fall inside it. Every later phase reads it; none of them keeps state on the shar
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from symcause.core.vocab import Match
@@ -49,34 +49,60 @@ _SUDDEN_PAIN = re.compile(r"[\s,]*(?:and\s+|onset\s+of\s+)?(?:(?:severe|sharp|in
                           r"[\s,]+(?:and\s+)?)*(?:[\w-]+\s+){0,2}?(?:pain|ache|agony)\b", re.I)
 
 
-def kept_matches(matches: list[Match], text: str = "") -> list[Match]:
+_SPAN_KINDS = frozenset({"redflag_section", "mask", "symptom", "f_exam", "f_act", "f_timing", "f_onset"})
+
+
+class _Spans:
+    """Spans sorted by start, to ask whether any of them holds [start, end) without reading them all."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [a for a, _ in self.spans]
+        self.longest = max((b - a for a, b in self.spans), default=0)
+
+    def hold(self, start: int, end: int, longer: bool = False) -> bool:
+        """Does a span hold [start, end)? With `longer`, only a span longer than it counts."""
+        if not self.spans:
+            return False
+        lo = bisect_left(self.starts, start - self.longest)   # a holding span starts no earlier than this
+        return any(end <= b and (not longer or b - a > end - start)
+                   for a, b in self.spans[lo:bisect_right(self.starts, start)])
+
+    def within(self, start: int, end: int) -> bool:
+        """Does a span lie within [start, end)?"""
+        return any(b <= end for _, b in self.spans[bisect_left(self.starts, start):bisect_left(self.starts, end)])
+
+
+def kept_matches(matches: list[Match], text: str) -> list[Match]:
     """The matches that stand for what they say: a red-flag word inside a red-flag section cue is dropped ("the red
     of red flags", "the emergency of emergency department"), so is a word inside a longer masking phrase (the "warm"
     of "as you warm up", the "fall" of "falls asleep", the "tender" of "non-tender") and a body word inside a test,
     a manoeuvre or an activity ("bent-knee stretch test", "squeezing the knees together", "lying on the hip"), an
     activity word inside a test ("femoral nerve stretch test"), and a warning's bare "sudden" with no pain after it
     in `text` ("a sudden pop")."""
-    section_cues = [(mt.start, mt.end) for mt in matches if mt.kind == "redflag_section"]
-    masks = [(mt.start, mt.end) for mt in matches if mt.kind == "mask"]
+    by_kind: dict[str, list[tuple[int, int]]] = {}
+    for mt in matches:
+        if mt.kind in _SPAN_KINDS:
+            by_kind.setdefault(mt.kind, []).append((mt.start, mt.end))
+    section_cues = _Spans(by_kind.get("redflag_section", []))
+    masks = _Spans(by_kind.get("mask", []))
     # (a sign that names its site keeps it: the calf of "a swollen, tight, tender calf" is where it is tender)
-    symptom_at = [(mt.start, mt.end) for mt in matches if mt.kind == "symptom"]
-    phrase_spans = [(mt.start, mt.end) for mt in matches if mt.kind in ("f_exam", "f_act", "f_timing", "f_onset")
-                    and not (mt.kind == "f_exam" and any(mt.start <= a and b <= mt.end for a, b in symptom_at))]
-    exam_spans = [(mt.start, mt.end) for mt in matches if mt.kind == "f_exam"]
+    symptom_at = _Spans(by_kind.get("symptom", []))
+    exam_spans = _Spans(by_kind.get("f_exam", []))
+    phrase_spans = _Spans([span for kind in ("f_exam", "f_act", "f_timing", "f_onset") for span in by_kind.get(kind, [])
+                           if not (kind == "f_exam" and symptom_at.within(*span))])
     out: list[Match] = []
     for mt in matches:
-        if mt.kind == "f_red" and any(a <= mt.start and mt.end <= b for a, b in section_cues):
+        if mt.kind == "f_red" and section_cues.hold(mt.start, mt.end):
             continue
         if mt.kind == "f_red" and mt.value == "sudden_severe_pain" and mt.surface.lower() == "sudden" \
                 and not _SUDDEN_PAIN.match(text, mt.end):
             continue
-        if mt.kind in _MASKABLE and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start for a, b in masks):
+        if mt.kind in _MASKABLE and masks.hold(mt.start, mt.end, longer=True):
             continue
-        if mt.kind == "region" and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start
-                                       for a, b in phrase_spans):
+        if mt.kind == "region" and phrase_spans.hold(mt.start, mt.end, longer=True):
             continue
-        if mt.kind == "f_act" and any(a <= mt.start and mt.end <= b and b - a > mt.end - mt.start
-                                      for a, b in exam_spans):
+        if mt.kind == "f_act" and exam_spans.hold(mt.start, mt.end, longer=True):
             continue   # the "stretch" of "femoral nerve stretch test" is the test, not stretching
         out.append(mt)
     return out

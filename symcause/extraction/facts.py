@@ -73,13 +73,23 @@ def fact_id(*parts: object) -> str:
 def _bounded(r: Match, bounds: list[Match]) -> bool:
     return any(b.end <= r.start and r.start - b.end < 25 for b in bounds)
 
+def _positions(text: str, ch: str) -> list[int]:
+    """Where a character occurs in a text."""
+    out = []
+    i = text.find(ch)
+    while i >= 0:
+        out.append(i)
+        i = text.find(ch, i + 1)
+    return out
+
+
 def clauses(s: Sentence, ms: list[Match], sent_text: str = "") -> list[tuple[int, int]]:
     """The clauses of a sentence: cut at terminators ("but", "however" ...), boundaries ("stops above"), at each
     table-cell '|' of `sent_text`, and at a ';' that starts a part with a symptom of its own ("Swelling is common;
     pain does not run up the thigh"; but "pain into the groin; with the L4 root, into the inner knee" goes on)."""
-    semis = [s.start + i for i, ch in enumerate(sent_text) if ch == ";"]
+    semis = [s.start + i for i in _positions(sent_text, ";")]
     syms = [m.start for m in ms if m.kind == "symptom"]
-    cuts = [s.start] + [s.start + i for i, ch in enumerate(sent_text) if ch == "|"]
+    cuts = [s.start] + [s.start + i for i in _positions(sent_text, "|")]
     for a, b in zip(semis, semis[1:] + [s.end]):
         if any(a < x < b for x in syms):
             cuts.append(a)
@@ -266,6 +276,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     # a symptom an examination brings on ("tapping over the nerve causes tingling", "a straight-leg raise
     # reproduces the pain") is an examination finding, not a symptom; a systemic sign (fever) has no region
     exams = [m for m in ms if m.kind == "f_exam"]
+    symptom_starts = tuple(m.start for m in ms if m.kind == "symptom")
     syms = [m for m in ms if m.kind == "symptom" and outside(m)
             and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)
             and not any(a <= m.start < b for a, b in compared)
@@ -282,7 +293,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             # positive Tinel's sign": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and _NAMED_AFTER.search(sent_text[m.end - s.start:e.start - s.start])
                         and _same_clause(ms, m.end, e.start) for e in exams)
-            and not _test_response(sent_text, s, m, exams)
+            and not _test_response(sent_text, s, m, exams, symptom_starts)
             and not _placed_elsewhere(rules, sent_text, s, m, ms)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
@@ -597,7 +608,10 @@ def _in_test_bracket(sent_text: str, s: Sentence, pos: int) -> bool:
                for a, b in _brackets(sent_text, s))
 
 
-def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match]) -> bool:
+_TEST_AFTER = 80   # characters: a test named in a bracket this soon after a symptom is the test it describes
+
+
+def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match], symptom_starts: tuple[int, ...] = ()) -> bool:
     """A symptom that is the response to an examination test, so an exam finding and not a symptom: after a
     label that names a test ("FABER test: ...; groin pain suggests the hip joint", "Noble compression test:
     ... pain at around 30 degrees is typical"), in the bracket that describes a named test ("Pace's sign (pain
@@ -611,6 +625,14 @@ def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match]) ->
             return True
     if _in_test_bracket(sent_text, s, m.start):
         return True
+    # "pain when standing on one leg and leaning back (the stork or one-leg extension test)": the bracket after it
+    # names the test it describes (the nearest symptom's: "tenderness near the pubic bone and pain when squeezing the
+    # knees (the squeeze test)" keeps the tenderness)
+    for a, b in _brackets(sent_text, s):
+        if 0 <= a - m.end <= _TEST_AFTER and _NAMED_TEST.search(sent_text[a - s.start:b - s.start]) \
+                and not any(m.end <= x < a for x in symptom_starts) \
+                and not re.search(r"[;.|]|\b(?:but|however|although|while|whereas)\b", sent_text[m.end - s.start:a - s.start]):
+            return True
     provoked = _PROVOKES.search(sent_text[max(0, rel - 40):rel])
     # "hopping on the affected leg reproduces the pain": 'reproduce' is an examiner's word; the others need a test
     if provoked and (exams or _NAMED_TEST.search(sent_text) or provoked.group(0).lower().startswith("reproduc")):

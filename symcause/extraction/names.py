@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from symcause.core.vocab import norm_phrase
 
@@ -12,8 +13,10 @@ PLURAL_HEADS = {"tears": "tear", "strains": "strain", "sprains": "sprain", "cyst
                 "herniations": "herniation", "imbalances": "imbalance", "errors": "errors"}
 
 
+@lru_cache(maxsize=65536)
 def canonical_name(name: str) -> str:
-    """Key form of a condition name: lower-case, no possessive, singular head."""
+    """Key form of a condition name: lower-case, no possessive, singular head (cached: a pure function that every
+    phase asks of the same few names)."""
     words = norm_phrase(name).replace("'s ", "s ").replace("' ", " ").split()
     if words:
         words[-1] = PLURAL_HEADS.get(words[-1], words[-1])

@@ -42,6 +42,11 @@ SUBJECT_SPAN = 40  # characters from the start of a sentence within which a name
 # "Knock knees and flat feet are also linked": what the sentence names are risks of the condition in focus
 _LINKED = re.compile(r"\b(?:are|is)\s+(?:also\s+)?(?:linked|risk\s+factors?|associated)\b|\b(?:raise|raises|increase|"
                      r"increases)\s+(?:the|your)\s+risk\b|\bmakes?\s+it\s+more\s+likely\b")
+# "Osteoarthritis, kneecap pain and weak thigh muscles are usual causes.", "Common causes are osteoarthritis, a meniscus
+# tear and gout": a list of what causes the problem asked about (or the condition in focus), not what the sentence or
+# the next one is about ("Less often, a trapped nerve ... weakens the thigh muscle, usually with numbness ...")
+_CAUSE_LIST = re.compile(r"\b(?:are|were)\s+(?:the\s+)?(?:usual|common|commonest|most\s+common|main|typical|frequent)\s+"
+                         r"causes\b|^(?:the\s+)?(?:most\s+)?(?:common|usual|main|typical|frequent)\s+causes\s+(?:include|are)\b")
 # "... is called pes anserine bursitis": the sentence defines the condition it names
 _DEFINED = re.compile(r"\b(?:is|are)\s+(?:then\s+)?(?:called|known\s+as|termed|named)\s+(?:a\s+|an\s+)?$")
 
@@ -142,6 +147,8 @@ def scope_sentences(rules: Rules, doc: Document, mentions: list[list[ConditionMe
             # "Irritation of the tendons, the bursa or both is called pes anserine bursitis": with nothing in focus, a
             # sentence that defines a condition is about it
             subject = list(dict.fromkeys(c.key for c in named if _DEFINED.search(low, 0, c.start - s.start)))
+        if _CAUSE_LIST.search(low) and len({c.key for c in named}) >= 2:
+            subject = []
         if subject and current:
             # in a section about one condition, a condition named late in a sentence is its object ("... and
             # produce neurogenic claudication"), not a new subject: the facts stay with the section's condition

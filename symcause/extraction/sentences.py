@@ -92,8 +92,8 @@ def split_sentences(text: str, headings: frozenset[str] = frozenset()) -> list[S
         pieces: list[tuple[int, int]] = []
         for m in _SPLIT.finditer(body):
             cut = m.start() + len(m.group(0).rstrip())
-            head = body[cursor:m.start() + 1]
-            if _ABBREV.search(head):
+            # (an abbreviation is at most 7 characters: the search need not read the whole sentence so far)
+            if _ABBREV.search(body, max(cursor, m.start() - 11), m.start() + 1):
                 continue
             pieces.append((cursor, cut))
             cursor = m.end()

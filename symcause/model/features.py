@@ -61,7 +61,7 @@ def concept_tokens(text: str) -> list[str]:
     rules, coarse, case_fwd, case_bwd = _matchers()
     mx = rules.mx
     low = text.lower().replace("\u2019", "'")   # curly apostrophes as straight ones (same length: offsets hold)
-    matches = kept_matches(mx.phrases.find(low, text, mx.groups))   # as the extractor reads them
+    matches = kept_matches(mx.phrases.find(low, text, mx.groups), text)   # as the extractor reads them
     fwd = [m for m in matches if m.kind == "neg_forward"]
     case_fwd_hits = [c.end() for c in case_fwd.finditer(low)]
     bwd = [m for m in matches if m.kind == "neg_backward"]

@@ -779,3 +779,38 @@ def test_the_group_compared_with_is_not_who_gets_it(extractor):
                        "twice as often as girls.")
     demo = {f["factor"] for f in r.factors if f["kind"] == "demographic"}
     assert "male" in demo and "female" not in demo
+
+
+def test_a_list_of_causes_is_not_what_the_next_sentence_is_about(extractor):
+    # "X, Y and Z are usual causes": the next sentence's other cause takes no finding of theirs
+    text = ("## My knee buckles but I never hurt it. Why?\n\nOsteoarthritis, kneecap pain and weak thigh muscles are "
+            "usual causes. Less often, a femoral nerve problem weakens the thigh muscle, usually with numbness over "
+            "the front of the thigh; the knee itself is not swollen.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.facts if f["condition_id"] in ("knee_osteoarthritis", "weak_quadriceps")]
+    # a condition in focus keeps what follows its list of causes
+    text = ("# Baker's cyst\n\nA Baker's cyst is a swelling behind the knee. Common causes are osteoarthritis, a "
+            "meniscus tear and gout. It can cause tightness behind the knee.\n")
+    r = run(extractor, text)
+    assert ("tightness", "knee_back", False) in placed(r, "baker")
+    assert not [f for f in r.facts if f["condition_id"] in ("knee_osteoarthritis", "meniscus_tear")]
+
+
+def test_a_test_named_in_a_bracket_after_a_symptom_makes_it_the_tests_result(extractor):
+    text = ("# Spondylolisthesis\n\nExamination may show pain when standing on one leg and leaning back (the stork "
+            "test), and tenderness in the lower back.\n")
+    r = run(extractor, text)
+    assert not [f for f in r.facts if f["symptom"] == "pain" and "stork" in f["evidence"]]
+    # only the nearest symptom: the tenderness before "and pain when squeezing ... (the squeeze test)" stays
+    text = ("# Adductor strain\n\nExamination: tenderness near the pubic bone and pain when squeezing the knees "
+            "against resistance (the squeeze test).\n")
+    assert ("tenderness", "groin", False) in placed(run(extractor, text), "groin_strain")
+
+
+def test_surgery_offered_to_some_people_states_no_finding(extractor):
+    text = ("# Meniscus tear\n\nSurgery is more often offered to younger people with injury tears, or for a knee "
+            "that keeps locking.\n")
+    r = run(extractor, text)
+    assert not r.facts
+    assert not [f for f in r.factors if f["kind"] in ("onset", "demographic")]
+
