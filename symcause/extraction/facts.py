@@ -273,6 +273,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     # "Unlike joint-related pain, bursitis pain ...": what follows "unlike" up to the comma is the other thing
     compared = _compared_spans(s, sent_text, ms)
     asides = _brackets(sent_text, s)
+    sent_lower = safe_lower(sent_text)
     # a symptom an examination brings on ("tapping over the nerve causes tingling", "a straight-leg raise
     # reproduces the pain") is an examination finding, not a symptom; a systemic sign (fever) has no region
     exams = [m for m in ms if m.kind == "f_exam"]
@@ -293,8 +294,8 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             # positive Tinel's sign": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and _NAMED_AFTER.search(sent_text[m.end - s.start:e.start - s.start])
                         and _same_clause(ms, m.end, e.start) for e in exams)
-            and not _test_response(sent_text, s, m, exams, symptom_starts)
-            and not _placed_elsewhere(rules, sent_text, s, m, ms)]
+            and not _test_response(sent_text, s, m, exams, asides, symptom_starts)
+            and not _placed_elsewhere(rules, sent_lower, s, m, ms)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
         if quals0 and re.search(r"\b(sensation|feeling|feel|feels|shock|discomfort)\b", sent_text, re.I):
@@ -585,12 +586,12 @@ _STRETCHES_A_STRUCTURE = re.compile(r"\w*\s+(?:the\s+|a\s+|this\s+)?(?:\w+\s+)?(
 _FOREIGN_REACH = 30   # characters between a symptom and a body part that places it
 
 
-def _placed_elsewhere(rules: Rules, sent_text: str, s: Sentence, m: Match, ms: list[Match]) -> bool:
+def _placed_elsewhere(rules: Rules, sent_lower: str, s: Sentence, m: Match, ms: list[Match]) -> bool:
     """A symptom placed at a body part outside the legs and back (context.yaml foreign_sites), nearer than any
     region of its clause ("new numbness in the genitals", "the fingertips may start to tingle"): not a finding of
-    the leg."""
+    the leg. `sent_lower` is the sentence lower-cased (safe_lower: offsets hold)."""
     lo, hi = max(0, m.start - s.start - _FOREIGN_REACH), m.end - s.start + _FOREIGN_REACH
-    for f in rules.mx.foreign_sites.finditer(safe_lower(sent_text), lo, hi):
+    for f in rules.mx.foreign_sites.finditer(sent_lower, lo, hi):
         a, b = s.start + f.start(), s.start + f.end()
         near = m.start - b if b <= m.start else a - m.end
         if not _same_clause(ms, min(m.end, a), max(m.start, b)):
@@ -601,17 +602,18 @@ def _placed_elsewhere(rules: Rules, sent_text: str, s: Sentence, m: Match, ms: l
     return False
 
 
-def _in_test_bracket(sent_text: str, s: Sentence, pos: int) -> bool:
-    """Document offset `pos` lies in the bracket that describes a named test or sign ("Pace's sign (pain or
-    weakness pushing the knees apart against resistance)")."""
+def _in_test_bracket(sent_text: str, s: Sentence, pos: int, asides: list[tuple[int, int]]) -> bool:
+    """Document offset `pos` lies in the bracket (of the sentence's `asides`, _brackets) that describes a named test or
+    sign ("Pace's sign (pain or weakness pushing the knees apart against resistance)")."""
     return any(a < pos < b and _NAMED_TEST.search(sent_text[max(0, a - s.start - 12):a - s.start])
-               for a, b in _brackets(sent_text, s))
+               for a, b in asides)
 
 
 _TEST_AFTER = 80   # characters: a test named in a bracket this soon after a symptom is the test it describes
 
 
-def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match], symptom_starts: tuple[int, ...] = ()) -> bool:
+def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match], asides: list[tuple[int, int]],
+                   symptom_starts: tuple[int, ...]) -> bool:
     """A symptom that is the response to an examination test, so an exam finding and not a symptom: after a
     label that names a test ("FABER test: ...; groin pain suggests the hip joint", "Noble compression test:
     ... pain at around 30 degrees is typical"), in the bracket that describes a named test ("Pace's sign (pain
@@ -623,12 +625,12 @@ def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match], sy
         label = sent_text[:s.label_end - s.start]
         if _NAMED_TEST.search(label) or any(e.start < s.label_end for e in exams):
             return True
-    if _in_test_bracket(sent_text, s, m.start):
+    if _in_test_bracket(sent_text, s, m.start, asides):
         return True
     # "pain when standing on one leg and leaning back (the stork or one-leg extension test)": the bracket after it
     # names the test it describes (the nearest symptom's: "tenderness near the pubic bone and pain when squeezing the
     # knees (the squeeze test)" keeps the tenderness)
-    for a, b in _brackets(sent_text, s):
+    for a, b in asides:
         if 0 <= a - m.end <= _TEST_AFTER and _NAMED_TEST.search(sent_text[a - s.start:b - s.start]) \
                 and not any(m.end <= x < a for x in symptom_starts) \
                 and not re.search(r"[;.|]|\b(?:but|however|although|while|whereas)\b", sent_text[m.end - s.start:a - s.start]):
@@ -849,6 +851,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
     onset, exam_finding, timing, demographic), each with negation, hedging and frequency."""
     out: list[Row] = []
     sent_lower = sent_text.lower()
+    asides = _brackets(sent_text, s)
     gap = sentence_gap(sent_text, s)
     recovery = _RECOVERY.search(sent_lower) is not None   # "... settles with rest within a few days"
     injury = _INJURY.search(sent_lower) is not None       # "sudden pain while pushing off": read once per sentence
@@ -873,7 +876,7 @@ def factor_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text:
         if f.kind == "f_act" and (_TRAINING_CHANGE.search(sent_lower, 0, f.start - s.start)
                                   or re.match(r"jump\s+in\b", sent_lower[f.start - s.start:])):
             continue   # "a sudden increase in walking or running", "a sudden jump in weekly mileage": a training change
-        if f.kind == "f_act" and (_in_test_bracket(sent_text, s, f.start)
+        if f.kind == "f_act" and (_in_test_bracket(sent_text, s, f.start, asides)
                                   or (f.value == "stretching" and _STRETCHES_A_STRUCTURE.match(sent_lower, f.end - s.start))):
             continue   # "Freiberg's sign (pain when the straightened hip is turned in)": the test; "stretches the nerve"
         if f.kind == "f_act" and _NOT_AN_ACTIVITY.search(sent_lower, 0, f.start - s.start):

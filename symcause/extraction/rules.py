@@ -61,19 +61,24 @@ class Matchers:
         return len(word) >= 5 and word.endswith(self.adjective_suffixes) and word not in self.not_modifiers
 
 
+def _alternation(words: list[str]) -> str:
+    """Words as one regex alternation, longest first (so the longest of overlapping words wins); matches nothing when
+    there are none."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)"
+
+
 def _ending_before_region(cues: list[str]) -> re.Pattern[str]:
     """One pattern for cues that end right before a region (an article or a possessive may come between)."""
-    alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) or "(?!)"
-    return re.compile(rf"\b(?:{alts})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
+    return re.compile(rf"\b(?:{_alternation(cues)})\s+(?:the\s+|a\s+|your\s+|their\s+)?$")
 
 
 def _word_alternation(words: list[str]) -> re.Pattern[str]:
-    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)"
-    return re.compile(rf"\b(?:{alts})\b")
+    """One whole-word pattern for a word list."""
+    return re.compile(rf"\b(?:{_alternation(words)})\b")
 
 
 def _limb_patterns(limbs: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    alts = "|".join(re.escape(w) for w in sorted(limbs, key=len, reverse=True)) or "(?!)"
+    alts = _alternation(limbs)
     # "bending my knee", "fully bending or straightening the leg" (a second movement in between)
     after = re.compile(rf"(?:\s+(?:or|and)\s+[a-z]+ing)?\s+(?:my|the|his|her|your|their|that|this|both|one|a)\s+"
                        rf"(?:(?:left|right|bad|sore|affected|injured|other|big)\s+)?(?:{alts})(?!\w)")

@@ -43,10 +43,11 @@ SUBJECT_SPAN = 40  # characters from the start of a sentence within which a name
 _LINKED = re.compile(r"\b(?:are|is)\s+(?:also\s+)?(?:linked|risk\s+factors?|associated)\b|\b(?:raise|raises|increase|"
                      r"increases)\s+(?:the|your)\s+risk\b|\bmakes?\s+it\s+more\s+likely\b")
 # "Osteoarthritis, kneecap pain and weak thigh muscles are usual causes.", "Common causes are osteoarthritis, a meniscus
-# tear and gout": a list of what causes the problem asked about (or the condition in focus), not what the sentence or
-# the next one is about ("Less often, a trapped nerve ... weakens the thigh muscle, usually with numbness ...")
+# tear and gout", "prepatellar bursitis and cellulitis are common mimics": a list of what causes (or mimics) the problem
+# asked about or the condition in focus, not what the sentence or the next one is about ("Less often, a trapped nerve
+# ... weakens the thigh muscle, usually with numbness ...")
 _CAUSE_LIST = re.compile(r"\b(?:are|were)\s+(?:the\s+)?(?:usual|common|commonest|most\s+common|main|typical|frequent)\s+"
-                         r"causes\b|^(?:the\s+)?(?:most\s+)?(?:common|usual|main|typical|frequent)\s+causes\s+(?:include|are)\b")
+                         r"(?:causes|mimics|look-?alikes)\b|^(?:the\s+)?(?:most\s+)?(?:common|usual|main|typical|frequent)\s+causes\s+(?:include|are)\b")
 # "... is called pes anserine bursitis": the sentence defines the condition it names
 _DEFINED = re.compile(r"\b(?:is|are)\s+(?:then\s+)?(?:called|known\s+as|termed|named)\s+(?:a\s+|an\s+)?$")
 

@@ -61,7 +61,9 @@ def concept_tokens(text: str) -> list[str]:
     rules, coarse, case_fwd, case_bwd = _matchers()
     mx = rules.mx
     low = text.lower().replace("\u2019", "'")   # curly apostrophes as straight ones (same length: offsets hold)
-    matches = kept_matches(mx.phrases.find(low, text, mx.groups), text)   # as the extractor reads them
+    # as the extractor reads them, except a bare "sudden": in a case it tells how the pain began ("sudden groin pain
+    # while sprinting": the onset token), not the warning of an article's "sudden severe pain" (no text: none kept)
+    matches = kept_matches(mx.phrases.find(low, text, mx.groups), "")
     fwd = [m for m in matches if m.kind == "neg_forward"]
     case_fwd_hits = [c.end() for c in case_fwd.finditer(low)]
     bwd = [m for m in matches if m.kind == "neg_backward"]

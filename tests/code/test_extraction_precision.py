@@ -794,6 +794,12 @@ def test_a_list_of_causes_is_not_what_the_next_sentence_is_about(extractor):
     r = run(extractor, text)
     assert ("tightness", "knee_back", False) in placed(r, "baker")
     assert not [f for f in r.facts if f["condition_id"] in ("knee_osteoarthritis", "meniscus_tear")]
+    # so is a list of mimics
+    text = ("## Key points\n\n- An atraumatic hot, swollen knee is septic arthritis until proven otherwise.\n"
+            "- Confirm that the swelling is intra-articular: prepatellar bursitis and cellulitis are common mimics.\n")
+    r = run(extractor, text)
+    assert ("swelling", "knee", False) in placed(r, "septic")
+    assert not [f for f in r.facts if "cellulitis" in f["condition_id"] or "prepatellar" in f["condition_id"]]
 
 
 def test_a_test_named_in_a_bracket_after_a_symptom_makes_it_the_tests_result(extractor):

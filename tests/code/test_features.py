@@ -65,3 +65,8 @@ def test_annotate_appends_the_concepts_after_the_marker():
     out = annotate("no numbness in the foot")
     text, concepts = out.split(" ||| ")
     assert text == "no numbness in the foot" and concepts.split() == concept_tokens("no numbness in the foot")
+
+
+def test_a_bare_sudden_in_a_case_is_how_the_pain_began_not_a_warning():
+    assert "X_sudden_severe_pain" not in concept_tokens("I had sudden groin pain while sprinting")
+    assert "X_sudden_severe_pain" in concept_tokens("sudden severe pain in the calf")
