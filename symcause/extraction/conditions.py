@@ -678,10 +678,8 @@ def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[Conditi
         return []
     markers = [m for m in ms if m.kind in ("secondary",)]
     neg = [m for m in ms if m.kind == "neg_forward" and m.value in ("unlike", "rather than", "instead of")]
-    if mentions:
-        # "This condition falls under the umbrella of X": X names what the anaphor already is
-        first = mentions[0].start
-        markers += [m for m in ms if m.kind == "alias_cue" and m.end <= first]
+    # "This condition falls under the umbrella of X": X names what the anaphor already is
+    markers += [m for m in ms if m.kind == "alias_cue" and m.end <= mentions[0].start]
     # "It can follow ankle sprains, fractures ...": after an opening anaphor, a cause link names causes too
     lead = [m for m in ms if m.kind == "anaphora" and m.start - s.start <= 3]
     out = []
@@ -694,7 +692,7 @@ def primary(rules: Rules, doc: Document, ms: list[Match], mentions: list[Conditi
         if before or caused or _OPERATED.match(doc.text, c.end):
             continue   # (a condition's operation, "after varicose vein surgery", is a cause, not the subject)
         out.append(c.key)
-    if not out and mentions and s.heading:
+    if not out and s.heading:
         out = [c.key for c in mentions]
     return list(dict.fromkeys(out))
 

@@ -277,7 +277,6 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
     # a symptom an examination brings on ("tapping over the nerve causes tingling", "a straight-leg raise
     # reproduces the pain") is an examination finding, not a symptom; a systemic sign (fever) has no region
     exams = [m for m in ms if m.kind == "f_exam"]
-    symptom_starts = tuple(m.start for m in ms if m.kind == "symptom")
     syms = [m for m in ms if m.kind == "symptom" and outside(m)
             and not any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in factor_spans)
             and not any(a <= m.start < b for a, b in compared)
@@ -294,7 +293,7 @@ def symptom_facts(rules: Rules, source_id: str, cid: str, s: Sentence, sent_text
             # positive Tinel's sign": the test's response, named after it
             and not any(m.end <= e.start <= m.end + 60 and _NAMED_AFTER.search(sent_text[m.end - s.start:e.start - s.start])
                         and _same_clause(ms, m.end, e.start) for e in exams)
-            and not _test_response(sent_text, s, m, exams, asides, symptom_starts)
+            and not _test_response(sent_text, s, m, ms, exams, asides)
             and not _placed_elsewhere(rules, sent_lower, s, m, ms)]
     if not any(m.value == "pain" for m in syms):
         quals0 = [m for m in ms if m.kind == "quality" and outside(m)]
@@ -612,8 +611,8 @@ def _in_test_bracket(sent_text: str, s: Sentence, pos: int, asides: list[tuple[i
 _TEST_AFTER = 80   # characters: a test named in a bracket this soon after a symptom is the test it describes
 
 
-def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match], asides: list[tuple[int, int]],
-                   symptom_starts: tuple[int, ...]) -> bool:
+def _test_response(sent_text: str, s: Sentence, m: Match, ms: list[Match], exams: list[Match],
+                   asides: list[tuple[int, int]]) -> bool:
     """A symptom that is the response to an examination test, so an exam finding and not a symptom: after a
     label that names a test ("FABER test: ...; groin pain suggests the hip joint", "Noble compression test:
     ... pain at around 30 degrees is typical"), in the bracket that describes a named test ("Pace's sign (pain
@@ -632,8 +631,8 @@ def _test_response(sent_text: str, s: Sentence, m: Match, exams: list[Match], as
     # knees (the squeeze test)" keeps the tenderness)
     for a, b in asides:
         if 0 <= a - m.end <= _TEST_AFTER and _NAMED_TEST.search(sent_text[a - s.start:b - s.start]) \
-                and not any(m.end <= x < a for x in symptom_starts) \
-                and not re.search(r"[;.|]|\b(?:but|however|although|while|whereas)\b", sent_text[m.end - s.start:a - s.start]):
+                and not any(t.kind == "symptom" and m.end <= t.start < a for t in ms) \
+                and _same_clause(ms, m.end, a) and not re.search(r"[.|]", sent_text[m.end - s.start:a - s.start]):
             return True
     provoked = _PROVOKES.search(sent_text[max(0, rel - 40):rel])
     # "hopping on the affected leg reproduces the pain": 'reproduce' is an examiner's word; the others need a test
