@@ -12,6 +12,10 @@ Layers (one direction; `.importlinter` enforces them):
 
 from __future__ import annotations
 
+import os
+import platform
+import sys
+
 __version__ = "0.2.0"
 
 
@@ -21,10 +25,6 @@ def _pin_numeric_kernels() -> None:
     from `dvc.lock` in the 10th digit (measured: OpenBLAS SkylakeX vs Haswell kernels, numpy X86_V4 vs X86_V3).
     On an x86-64 CPU with AVX2 both are held to their AVX2 kernels before numpy loads; a value the user set wins,
     and nothing changes where numpy is already imported or on other architectures."""
-    import os
-    import platform
-    import sys
-
     if "numpy" in sys.modules or platform.machine().lower() not in ("x86_64", "amd64"):
         return
     try:
