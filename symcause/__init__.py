@@ -12,9 +12,17 @@ Layers (one direction; `.importlinter` enforces them):
 
 from __future__ import annotations
 
+import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
 import os
 import platform
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 __version__ = "0.2.0"
 
@@ -38,3 +46,52 @@ def _pin_numeric_kernels() -> None:
 
 
 _pin_numeric_kernels()
+
+
+# --------------------------------------------------------------------------------------------
+# modules compiled ahead of time (mypyc; `make install` builds them: symcause.devtools.native)
+
+NATIVE_MANIFEST = "_native.json"   # written by the build next to this file: module -> sha256 of its source
+
+
+def trusted_native_modules(package_dir: Path) -> frozenset[str]:
+    """The modules whose compiled build may be loaded: all those the build's manifest lists, when every one of their
+    sources is still the source the build compiled; none when any differs (the compiled modules call one another
+    directly, so one edited source makes the whole build stale), when there is no manifest, or when
+    SYMCAUSE_PURE=1."""
+    if os.environ.get("SYMCAUSE_PURE", "") not in ("", "0"):
+        return frozenset()
+    try:
+        built = json.loads((package_dir / NATIVE_MANIFEST).read_text(encoding="utf-8"))["modules"]
+        root = package_dir.parent
+        for module, digest in built.items():
+            source = root.joinpath(*module.split(".")).with_suffix(".py")
+            if hashlib.sha256(source.read_bytes()).hexdigest() != digest:
+                return frozenset()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return frozenset()
+    return frozenset(built)
+
+
+class NativeGuard(importlib.abc.MetaPathFinder):
+    """Loads a module of `package` from its source when the path holds a compiled build of it that is not trusted
+    (trusted_native_modules): an edited source always runs as written, never through an out-of-date build."""
+
+    def __init__(self, package: str, trusted: frozenset[str]) -> None:
+        self.prefix = package + "."
+        self.trusted = trusted
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith(self.prefix) or fullname in self.trusted or path is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        origin = spec.origin if spec is not None else None
+        if origin is None or not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+            return None
+        source = Path(origin).with_name(fullname.rpartition(".")[2] + ".py")
+        return importlib.util.spec_from_file_location(fullname, source) if source.is_file() else None
+
+
+sys.meta_path.insert(0, NativeGuard(__name__, trusted_native_modules(Path(__file__).parent)))
+

@@ -30,6 +30,7 @@ from symcause import __version__
 from symcause.core.io import write_json, write_text
 from symcause.core.params import load_params
 from symcause.core.paths import find_project_root
+from symcause.devtools import native
 from symcause.extraction.extractor import cached_extractor
 from symcause.extraction.tables import collect_paths
 from symcause.extraction.text import read_article
@@ -59,7 +60,8 @@ def bench_extraction(sources: Path, corpus_mb: float, repeats: int) -> dict[str,
             n_facts += len(ex.extract(f"doc{i:06d}", d).facts)
         times.append(time.perf_counter() - t0)
     best = min(times)
-    return {"corpus_bytes": size, "documents": len(corpus), "words": words, "repeats": repeats,
+    return {"compiled": native.status(native.package_root()),
+            "corpus_bytes": size, "documents": len(corpus), "words": words, "repeats": repeats,
             "seconds_best": round(best, 3), "seconds_median": round(statistics.median(times), 3),
             "words_per_second": round(words / best), "mb_per_second": round(size / best / 1e6, 3),
             "facts": n_facts}
@@ -206,6 +208,7 @@ def render_md(results: dict[str, Any], title: str = "# symcause benchmark") -> s
         f"| extraction throughput (one core) | {e['words_per_second']:,} words/s ({e['mb_per_second']} MB/s) |",
         f"| extraction corpus | {e['corpus_bytes']:,} bytes, {e['documents']} documents, {e['words']:,} words |",
         f"| extraction time (best of {e['repeats']}) | {e['seconds_best']} s |",
+        f"| extraction code | {e.get('compiled', 'not recorded')} |",
     ]
     g = results.get("generation")
     if g:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from symcause.core.contract import CATEGORIES
 from symcause.core.vocab import PhraseMatcher, SubstringProbe, Vocab, norm_phrase, phrase_variants
@@ -54,11 +53,16 @@ class Matchers:
     foreign_sites: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!)"))
     # any head word or head suffix anywhere in lower-cased text: a sentence without one names no condition by
     # morphology, so morph_candidates need not read it word by word
-    head_probe: Callable[[str], bool] = field(default_factory=lambda: lambda _text: True)
+    head_probe: Callable[[str], bool] = field(default_factory=lambda: _any_text)
 
     def is_adjective(self, word: str) -> bool:
         """A medical adjective by its ending ("epidural", "venous"), not an ordinary word ("several")."""
         return len(word) >= 5 and word.endswith(self.adjective_suffixes) and word not in self.not_modifiers
+
+
+def _any_text(_text: str) -> bool:
+    """The default head probe: every text may hold a head word (read it word by word)."""
+    return True
 
 
 def _alternation(words: list[str]) -> str:
@@ -201,6 +205,24 @@ def build_matchers(vocab: Vocab) -> Matchers:
     )
 
 
+CategoryWeights = tuple[SubstringProbe, dict[str, list[tuple[str, float]]], dict[str, list[str]]]
+
+
+def category_weights(category_cues: dict[str, list[str]], strong_category_cues: dict[str, list[str]]) -> CategoryWeights:
+    """For categorise: every cue stem as it is looked for (after a space: a word's start) in one automaton, what each
+    adds to a category when a name holds it (a strong cue 8, a cue 3 and 0.5 per extra word) and which categories
+    gain 1 when the context holds it."""
+    in_name: dict[str, list[tuple[str, float]]] = {}
+    in_context: dict[str, list[str]] = {}
+    for cat, cues in category_cues.items():
+        for c in strong_category_cues.get(cat, ()):
+            in_name.setdefault(" " + c, []).append((cat, 8.0))
+        for c in cues:
+            in_name.setdefault(" " + c, []).append((cat, 3.0 + 0.5 * c.count(" ")))
+            in_context.setdefault(" " + c, []).append(cat)
+    return SubstringProbe(set(in_name)), in_name, in_context
+
+
 @dataclass(frozen=True)
 class Rules:
     """Everything the phases read besides the document: the vocabularies, the matcher and derived word sets."""
@@ -225,21 +247,9 @@ class Rules:
     treatment: re.Pattern[str] | None = None    # context.yaml treatment_cues: the sentence states no symptom
     checklist: re.Pattern[str] | None = None    # context.yaml checklist_openings, then ':' or '(' (a sentence's start)
     attribution: re.Pattern[str] | None = None  # context.yaml attribution_cues, then the clause's target (group 1)
-
-    @cached_property
-    def category_weights(self) -> tuple[SubstringProbe, dict[str, list[tuple[str, float]]], dict[str, list[str]]]:
-        """For categorise, worked out once: every cue stem as it is looked for (after a space: a word's start) in
-        one automaton, what each adds to a category when a name holds it (a strong cue 8, a cue 3 and 0.5 per
-        extra word) and which categories gain 1 when the context holds it."""
-        in_name: dict[str, list[tuple[str, float]]] = {}
-        in_context: dict[str, list[str]] = {}
-        for cat, cues in self.category_cues.items():
-            for c in self.strong_category_cues[cat]:
-                in_name.setdefault(" " + c, []).append((cat, 8.0))
-            for c in cues:
-                in_name.setdefault(" " + c, []).append((cat, 3.0 + 0.5 * c.count(" ")))
-                in_context.setdefault(" " + c, []).append(cat)
-        return SubstringProbe(set(in_name)), in_name, in_context
+    # for categorise, worked out once (category_weights); a field, not a cached property: a class compiled by mypyc
+    # has no instance __dict__ to cache in and would build the automaton on every call
+    category_weights: CategoryWeights = field(default_factory=lambda: category_weights({}, {}))
 
 
 def _words(phrases: list[str] | None) -> re.Pattern[str]:
@@ -255,6 +265,9 @@ def _cue_then_target(phrases: list[str] | None) -> re.Pattern[str]:
 
 def build_rules(vocab: Vocab) -> Rules:
     ctx = vocab.context
+    category_cues = {cat: [norm_phrase(c) for c in spec.get("cues") or []] for cat, spec in vocab.categories.items()}
+    strong_category_cues = {cat: [norm_phrase(c) for c in spec.get("strong_cues") or []]
+                            for cat, spec in vocab.categories.items()}
     return Rules(
         vocab=vocab,
         mx=build_matchers(vocab),
@@ -263,9 +276,9 @@ def build_rules(vocab: Vocab) -> Rules:
                                 if " " not in w) - {"sciatica", "neuralgia", "lump", "bump"},
         history_words=frozenset(vocab.morphology.get("history_modifiers") or ()),
         comparison_markers=frozenset(ctx.get("comparison_markers") or ()),
-        category_cues={cat: [norm_phrase(c) for c in spec.get("cues") or []] for cat, spec in vocab.categories.items()},
-        strong_category_cues={cat: [norm_phrase(c) for c in spec.get("strong_cues") or []]
-                              for cat, spec in vocab.categories.items()},
+        category_cues=category_cues,
+        strong_category_cues=strong_category_cues,
+        category_weights=category_weights(category_cues, strong_category_cues),
         not_self_risk=frozenset(ctx.get("condition_name_risk_exclude") or []),
         stopping_words=tuple(norm_phrase(w) for w in ctx.get("stopping_words") or ()),
         cause_link=re.compile(r"\b(?:" + "|".join(re.escape(norm_phrase(w)) for w in sorted(
