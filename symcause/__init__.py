@@ -54,6 +54,16 @@ _pin_numeric_kernels()
 NATIVE_MANIFEST = "_native.json"   # written by the build next to this file: module -> sha256 of its source
 
 
+def module_source(root: Path, module: str) -> Path:
+    """The source file of a dotted module under `root` (the folder holding the package)."""
+    return root.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def source_digest(path: Path) -> str:
+    """The sha256 of a source file, as the build's manifest records it."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def trusted_native_modules(package_dir: Path) -> frozenset[str]:
     """The modules whose compiled build may be loaded: all those the build's manifest lists, when every one of their
     sources is still the source the build compiled; none when any differs (the compiled modules call one another
@@ -63,11 +73,8 @@ def trusted_native_modules(package_dir: Path) -> frozenset[str]:
         return frozenset()
     try:
         built = json.loads((package_dir / NATIVE_MANIFEST).read_text(encoding="utf-8"))["modules"]
-        root = package_dir.parent
-        for module, digest in built.items():
-            source = root.joinpath(*module.split(".")).with_suffix(".py")
-            if hashlib.sha256(source.read_bytes()).hexdigest() != digest:
-                return frozenset()
+        if any(source_digest(module_source(package_dir.parent, m)) != digest for m, digest in built.items()):
+            return frozenset()
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return frozenset()
     return frozenset(built)

@@ -2,7 +2,7 @@
 
 Kept apart from `symcause.core.vocab`: the loader is a subclass of PyYAML's that is changed at import time (class
 attributes assigned from outside the class), which an ahead-of-time compiled module cannot do (mypyc compiles
-`vocab`; see setup.py).
+`vocab`; see symcause/devtools/native.py).
 """
 
 from __future__ import annotations

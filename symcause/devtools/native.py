@@ -14,7 +14,6 @@ exits 0 unless --strict.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -57,19 +56,12 @@ def package_root() -> Path:
     return Path(symcause.__file__).resolve().parent.parent
 
 
-def source_of(root: Path, module: str) -> Path:
-    return root.joinpath(*module.split(".")).with_suffix(".py")
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def built_files(root: Path) -> list[Path]:
     """The extension modules a build left in the source tree (the modules' loaders and the group library)."""
     out = [p for m in NATIVE_MODULES for suffix in EXTENSION_SUFFIXES
-           if (p := source_of(root, m).with_suffix(suffix)).is_file()]
-    out += [p for suffix in EXTENSION_SUFFIXES if (p := source_of(root, GROUP + "__mypyc").with_suffix(suffix)).is_file()]
+           if (p := symcause.module_source(root, m).with_suffix(suffix)).is_file()]
+    group = symcause.module_source(root, GROUP + "__mypyc")
+    out += [p for suffix in EXTENSION_SUFFIXES if (p := group.with_suffix(suffix)).is_file()]
     return out
 
 
@@ -88,7 +80,7 @@ def build(root: Path) -> dict[str, str]:
     """Compile NATIVE_MODULES in place and write the manifest; raises CalledProcessError when mypyc or the C
     compiler fails (the tree is left with no build)."""
     clean(root)
-    sources = {m: source_of(root, m) for m in NATIVE_MODULES}
+    sources = {m: symcause.module_source(root, m) for m in NATIVE_MODULES}
     with tempfile.TemporaryDirectory(prefix="symcause-native-") as tmp:
         script = _BUILD_SCRIPT.format(group=GROUP)
         paths = ",".join(str(p.relative_to(root)) for p in sources.values())
@@ -96,7 +88,7 @@ def build(root: Path) -> dict[str, str]:
     if done.returncode != 0:
         clean(root)
         raise subprocess.CalledProcessError(done.returncode, "mypyc", done.stdout, done.stderr)
-    modules = {m: digest(p) for m, p in sources.items()}
+    modules = {m: symcause.source_digest(p) for m, p in sources.items()}
     manifest = {"group": GROUP, "modules": modules}
     (root / "symcause" / symcause.NATIVE_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return modules

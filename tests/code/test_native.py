@@ -84,7 +84,7 @@ def test_every_compiled_module_is_in_the_makefile_rule():
     makefile = (native.package_root() / "Makefile").read_text(encoding="utf-8")
     rule = next(line for line in makefile.splitlines() if line.startswith("$(NATIVE):"))
     for module in native.NATIVE_MODULES:
-        rel = native.source_of(Path(), module).as_posix()
+        rel = symcause.module_source(Path(), module).as_posix()
         assert rel in rule or f"$(wildcard {Path(rel).parent.as_posix()}/*.py)" in rule, module
 
 
